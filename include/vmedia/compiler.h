@@ -8,10 +8,10 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define container_of(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
-#define VM_MUST_CHECK __attribute__((warn_unused_result))
+#define VM_MUST_CHECK	     __attribute__((warn_unused_result))
 #define VM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define VM_UNUSED __attribute__((unused))
+#define VM_UNUSED	     __attribute__((unused))
 
 #endif

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GMEM_READ 1u  /* the device reads the range */
+#define GMEM_READ  1u /* the device reads the range */
 #define GMEM_WRITE 2u /* the device writes the range */
 
 /* One mapped guest range: [addr, addr + len) seen at ptr. */

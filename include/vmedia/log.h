@@ -25,9 +25,9 @@ bool vm_log_parse_level(const char *word, enum vm_log_level *out);
 void vm_log(enum vm_log_level level, int domid, const char *fmt, ...)
 	VM_PRINTF(3, 4);
 
-#define vm_err(dom, ...) vm_log(VM_LOG_ERR, (dom), __VA_ARGS__)
-#define vm_warn(dom, ...) vm_log(VM_LOG_WARN, (dom), __VA_ARGS__)
-#define vm_info(dom, ...) vm_log(VM_LOG_INFO, (dom), __VA_ARGS__)
+#define vm_err(dom, ...)   vm_log(VM_LOG_ERR, (dom), __VA_ARGS__)
+#define vm_warn(dom, ...)  vm_log(VM_LOG_WARN, (dom), __VA_ARGS__)
+#define vm_info(dom, ...)  vm_log(VM_LOG_INFO, (dom), __VA_ARGS__)
 #define vm_debug(dom, ...) vm_log(VM_LOG_DEBUG, (dom), __VA_ARGS__)
 
 /*

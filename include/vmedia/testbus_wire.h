@@ -40,7 +40,7 @@ enum testbus_type {
 
 struct testbus_msg {
 	uint32_t type;
-	uint32_t size;  /* access width, device index or count */
+	uint32_t size; /* access width, device index or count */
 	uint64_t addr;
 	uint64_t value;
 	uint32_t flags;
@@ -52,6 +52,6 @@ _Static_assert(sizeof(struct testbus_msg) == 40, "wire size");
 
 /* Where the test guest's devices sit, like Xen's Arm guest layout. */
 #define TESTBUS_MMIO_BASE 0x02000000ull
-#define TESTBUS_SHM_BASE 0x3A000000ull
+#define TESTBUS_SHM_BASE  0x3A000000ull
 
 #endif

@@ -17,10 +17,10 @@
 struct virtio_dev_info {
 	uint32_t device_id;
 	uint32_t vendor_id;
-	uint64_t features;      /* device and transport feature bits offered */
-	uint16_t num_queues;    /* <= VIRTIO_DEV_MAX_QUEUES */
+	uint64_t features;	/* device and transport feature bits offered */
+	uint16_t num_queues;	/* <= VIRTIO_DEV_MAX_QUEUES */
 	uint16_t queue_num_max; /* <= VIRTQ_NUM_MAX */
-	uint32_t config_len;    /* <= VIRTIO_DEV_CONFIG_MAX */
+	uint32_t config_len;	/* <= VIRTIO_DEV_CONFIG_MAX */
 };
 
 struct virtio_mmio;

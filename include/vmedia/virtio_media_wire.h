@@ -10,13 +10,13 @@
 
 #include <stdint.h>
 
-#define VIRTIO_ID_MEDIA 48u
+#define VIRTIO_ID_MEDIA		   48u
 
 #define VIRTIO_MEDIA_QUEUE_COMMAND 0u
-#define VIRTIO_MEDIA_QUEUE_EVENT 1u
-#define VIRTIO_MEDIA_NUM_QUEUES 2u
+#define VIRTIO_MEDIA_QUEUE_EVENT   1u
+#define VIRTIO_MEDIA_NUM_QUEUES	   2u
 
-#define VIRTIO_MEDIA_SHM_MMAP 0u
+#define VIRTIO_MEDIA_SHM_MMAP	   0u
 
 /* Device configuration space. */
 struct virtio_media_config {

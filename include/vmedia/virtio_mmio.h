@@ -20,7 +20,7 @@
 #include "vmedia/virtqueue.h"
 
 #define VIRTIO_MMIO_WINDOW 0x200u
-#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_MAGIC  0x74726976u /* "virt" */
 
 struct virtio_mmio;
 

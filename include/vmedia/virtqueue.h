@@ -41,11 +41,11 @@ struct virtq_chain {
 struct virtq {
 	const struct gmem *mem;
 	bool enabled;
-	bool event_idx;    /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool indirect;     /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
-	uint16_t num;      /* ring size, a power of two */
-	uint16_t last_avail;  /* next avail ring slot we will consume */
-	uint16_t used_idx;    /* our private copy of used->idx */
+	bool event_idx;		 /* VIRTIO_RING_F_EVENT_IDX negotiated */
+	bool indirect;		 /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
+	uint16_t num;		 /* ring size, a power of two */
+	uint16_t last_avail;	 /* next avail ring slot we will consume */
+	uint16_t used_idx;	 /* our private copy of used->idx */
 	uint16_t signalled_used; /* used_idx when the driver was last told */
 	bool signalled_valid;
 	struct gmem_map desc_map, avail_map, used_map;
@@ -57,7 +57,7 @@ struct virtq {
 
 struct virtq_layout {
 	uint16_t num;
-	uint64_t desc;  /* guest addresses of the three areas */
+	uint64_t desc; /* guest addresses of the three areas */
 	uint64_t avail;
 	uint64_t used;
 	bool event_idx;
@@ -109,10 +109,10 @@ bool virtq_has_avail(struct virtq *vq);
  */
 struct virtq_cursor {
 	const struct virtq_iov *iov;
-	unsigned n;    /* segments */
-	unsigned i;    /* current segment */
-	size_t off;    /* offset in it */
-	size_t done;   /* bytes moved so far */
+	unsigned n;  /* segments */
+	unsigned i;  /* current segment */
+	size_t off;  /* offset in it */
+	size_t done; /* bytes moved so far */
 };
 
 /* A cursor over the device-readable part of the chain. */

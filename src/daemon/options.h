@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* vmediad's command line. */
+#ifndef VMEDIA_DAEMON_OPTIONS_H
+#define VMEDIA_DAEMON_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "testbus/testbus.h"
+#include "vmedia/log.h"
+
+struct options {
+	struct testbus_config testbus; /* socket_path NULL: no test transport */
+	enum vm_log_level log_level;
+	bool syslog;
+};
+
+/*
+ * Fill opts from argv. Returns 0 to run, 1 when the command is done
+ * (--help, --version), or -1 after printing one line about a bad argument.
+ */
+int options_parse(struct options *opts, int argc, char **argv);
+
+#endif
