@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Quick start, part 2: build vmedia and run every test: the plain build with
+# `make distcheck`, then `make check` again under ASan + UBSan. Ends with
+# one line "N passed, N failed" over all test points.
+. "$(dirname "$0")/lib.sh"
+
+install_deps
+B=$VMEDIA_SRC/build
+S=$VMEDIA_SRC/build-sanitizers
+pass=0
+fail=0
+status=0
+
+# count DIR: add the automake totals of DIR's last `make check`.
+count() {
+	local log=$1/test-suite.log p f
+	[ -f "$log" ] || { fail=$((fail + 1)); return; }
+	p=$(awk '/^# PASS:/ {print $3}' "$log")
+	f=$(awk '/^# (FAIL|ERROR|XPASS):/ {n += $3} END {print n + 0}' "$log")
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0}))
+}
+
+run_check() {
+	local dir=$1
+	shift
+	build "$dir" "$@"
+	make -C "$dir" -s -j"$(nproc)" check || status=1
+	count "$dir"
+}
+
+echo "== make check (plain build)"
+run_check "$B"
+echo "== make check (ASan + UBSan)"
+run_check "$S" --enable-sanitizers
+echo "== make distcheck"
+make -C "$B" -s distcheck >"$B/distcheck.log" 2>&1 || {
+	status=1
+	fail=$((fail + 1))
+	tail -n 40 "$B/distcheck.log"
+}
+[ $status = 0 ] && echo "distcheck: ok"
+
+echo "$pass passed, $fail failed"
+exit $status
