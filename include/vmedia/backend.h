@@ -132,8 +132,7 @@ struct vmedia_ioctl_ops {
 	 * reads them right after the ioctl completes.
 	 */
 	int (*subscribe_event)(void *priv, struct v4l2_event_subscription *s);
-	int (*unsubscribe_event)(void *priv,
-				 struct v4l2_event_subscription *s);
+	int (*unsubscribe_event)(void *priv, struct v4l2_event_subscription *s);
 
 	int (*encoder_cmd)(void *priv, struct v4l2_encoder_cmd *c);
 	int (*try_encoder_cmd)(void *priv, struct v4l2_encoder_cmd *c);
@@ -192,7 +191,8 @@ struct vmedia_backend_class {
 void vmedia_session_dqbuf(struct vmedia_session *s, const struct v4l2_buffer *b,
 			  const struct v4l2_plane *planes, unsigned n_planes);
 /* Queue a V4L2 event (control change, end of stream, source change...). */
-void vmedia_session_event(struct vmedia_session *s, const struct v4l2_event *ev);
+void vmedia_session_event(struct vmedia_session *s,
+			  const struct v4l2_event *ev);
 /* The session is broken beyond repair: EVT_ERROR; the guest will CLOSE. */
 void vmedia_session_error(struct vmedia_session *s, int err);
 

@@ -7,6 +7,7 @@
 #ifndef VMEDIA_MEDIA_DEVICE_H
 #define VMEDIA_MEDIA_DEVICE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vmedia/guest_mem.h"
@@ -15,13 +16,36 @@
 struct media_device;
 struct virtio_mmio;
 
+/* What one guest may hold on one device (0 = the default). */
+struct media_limits {
+	unsigned max_sessions;	    /* open sessions; default 32 */
+	unsigned max_events;	    /* events waiting for the guest; 1024 */
+	uint64_t max_userptr_bytes; /* guest memory mapped for USERPTR; 1 GiB */
+};
+
+#define MEDIA_DEFAULT_MAX_SESSIONS	32u
+#define MEDIA_DEFAULT_MAX_EVENTS	1024u
+#define MEDIA_DEFAULT_MAX_USERPTR_BYTES (1ull << 30)
+
+struct vmedia_backend_class;
+struct shm_region;
+struct evloop;
+
 struct media_device_params {
-	const char *card;     /* shown to the guest as v4l2_capability.card */
-	uint32_t device_caps; /* V4L2_CAP_* of the device node */
-	uint32_t device_type; /* vfl_devnode_type; 0 = video */
+	const struct vmedia_backend_class *backend;
+	const char *backend_args; /* the backend's own arguments, may be "" */
+	struct evloop *loop;	  /* the guest's thread's loop */
 	const struct gmem *mem;
 	const struct irq_line *irq;
+	const struct shm_region *shm; /* NULL: no MMAP buffers */
+	struct media_limits limits;   /* zero fields take the defaults */
 	int domid;
+	char *err; /* on failure: one line saying what and how to fix */
+	size_t err_len;
+	/* TRANSITION: identity used while backend is NULL; goes away. */
+	const char *card;
+	uint32_t device_caps;
+	uint32_t device_type;
 };
 
 /* Returns NULL with errno set on failure. */
