@@ -223,26 +223,30 @@ static bool features_acceptable(const struct virtio_mmio *vm)
 
 static void write_status(struct virtio_mmio *vm, uint32_t val)
 {
-	uint32_t old = vm->status, new;
+	uint32_t prev = vm->status, next;
 
 	if (val == 0) {
 		device_reset(vm);
 		return;
 	}
-	/* NEEDS_RESET belongs to the device; other bits only accumulate. */
-	new = (val & STATUS_DRIVER_BITS) | (old & ~STATUS_DRIVER_BITS);
-	if ((new &VIRTIO_CONFIG_S_FEATURES_OK) &&
-	    !(old & VIRTIO_CONFIG_S_FEATURES_OK) && !features_acceptable(vm)) {
+	/*
+	 * Bits only accumulate until a reset (the driver must not clear
+	 * one, virtio 1.2, 2.1.2), and NEEDS_RESET belongs to the device.
+	 */
+	next = prev | (val & STATUS_DRIVER_BITS);
+	if ((next & VIRTIO_CONFIG_S_FEATURES_OK) &&
+	    !(prev & VIRTIO_CONFIG_S_FEATURES_OK) && !features_acceptable(vm)) {
 		mmio_warn(vm, "refused features %#llx (offered %#llx)",
 			  (unsigned long long)vm->driver_features,
 			  (unsigned long long)vm->info.features);
-		new &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+		next &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
-	if (!(new &VIRTIO_CONFIG_S_FEATURES_OK))
-		new &= ~VIRTIO_CONFIG_S_DRIVER_OK;
-	vm->status = new;
-	if ((new &VIRTIO_CONFIG_S_DRIVER_OK) &&
-	    !(old & VIRTIO_CONFIG_S_DRIVER_OK) && vm->ops->driver_ok)
+	if (!(next & VIRTIO_CONFIG_S_FEATURES_OK))
+		next &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	vm->status = next;
+	if ((next & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !(prev & VIRTIO_CONFIG_S_DRIVER_OK) && !vm->broken &&
+	    vm->ops->driver_ok)
 		vm->ops->driver_ok(vm->dev, vm);
 }
 

@@ -89,8 +89,8 @@ int virtq_enable(struct virtq *vq, const struct virtq_layout *l)
 		       &vq->desc_map);
 	if (ret == 0)
 		ret = gmem_map(mem, l->avail,
-			       avail_area_size(l->num, l->event_idx),
-			       GMEM_READ | GMEM_WRITE, &vq->avail_map);
+			       avail_area_size(l->num, l->event_idx), GMEM_READ,
+			       &vq->avail_map);
 	if (ret == 0)
 		ret = gmem_map(mem, l->used,
 			       used_area_size(l->num, l->event_idx),
@@ -105,9 +105,9 @@ int virtq_enable(struct virtq *vq, const struct virtq_layout *l)
 	vq->num = l->num;
 	vq->event_idx = l->event_idx;
 	vq->indirect = l->indirect;
-	/* A new queue starts at whatever the driver left in used->idx (0). */
-	vq->used_idx = load16(&vq->used->idx);
-	vq->last_avail = vq->used_idx;
+	/* A new queue starts at 0 (the driver zeroed its rings). */
+	vq->used_idx = 0;
+	vq->last_avail = 0;
 	vq->enabled = true;
 	return 0;
 }
@@ -300,9 +300,24 @@ int virtq_pop(struct virtq *vq, struct virtq_chain *chain)
 	return 1;
 }
 
+/* Bytes the device may write into the chain. */
+static uint64_t writable_len(const struct virtq_chain *chain)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = chain->n_out;
+	     i < (unsigned)chain->n_out + chain->n_in; i++)
+		total += chain->iov[i].len;
+	return total;
+}
+
 void virtq_push(struct virtq *vq, struct virtq_chain *chain, uint32_t written)
 {
 	struct vring_used_elem *elem;
+
+	/* Never claim more than the driver gave us room for. */
+	if (written > writable_len(chain))
+		written = (uint32_t)writable_len(chain);
 
 	/* Grant mappings must be gone before the driver may reuse them. */
 	virtq_chain_release(vq, chain);
@@ -322,7 +337,7 @@ void virtq_push(struct virtq *vq, struct virtq_chain *chain, uint32_t written)
 
 bool virtq_should_notify(struct virtq *vq)
 {
-	uint16_t old, new, event;
+	uint16_t old, now, event;
 	bool was_valid;
 
 	if (!vq->enabled)
@@ -339,11 +354,11 @@ bool virtq_should_notify(struct virtq *vq)
 
 	was_valid = vq->signalled_valid;
 	old = vq->signalled_used;
-	new = vq->used_idx;
-	vq->signalled_used = new;
+	now = vq->used_idx;
+	vq->signalled_used = now;
 	vq->signalled_valid = true;
 	event = load16(&vq->avail->ring[vq->num]); /* used_event */
-	/* vring_need_event(): did new pass event since we last signalled? */
+	/* vring_need_event(): did used_idx pass event since the last signal? */
 	return !was_valid ||
-	       (uint16_t)(new - event - 1) < (uint16_t)(new - old);
+	       (uint16_t)(now - event - 1) < (uint16_t)(now - old);
 }
