@@ -6,7 +6,10 @@
  *
  *   guest  -> HELLO   {addr = RAM base GPA, value = RAM size} + memfd
  *                     (the memfd must carry F_SEAL_SHRINK so the guest
- *                     cannot pull pages from under the daemon)
+ *                     cannot pull pages from under the daemon, and be a
+ *                     plain, non-hugetlb memfd at least that large; the
+ *                     size is a nonzero multiple of 4096 up to 64 GiB,
+ *                     the base 4096-aligned and clear of the MMIO windows)
  *   daemon -> DEVICE  {addr = MMIO base, value = window size,
  *                      size = device index} + irq eventfd
  *                     (+ a second fd: the SHM region memfd, when the
@@ -18,6 +21,14 @@
  *   daemon -> ERROR   {value = errno} and closes, on a protocol violation
  *
  * An access blocks the guest until DONE, as a Xen IOREQ holds the vCPU.
+ * DONE echoes the access's addr and size. size is 1, 2, 4 or 8; an access
+ * not wholly inside one device's window reads 0 or is dropped, and is
+ * still answered (Xen would not route it). DEVICE messages come in index
+ * order; the irq eventfd counts interrupts (reading it consumes them).
+ * Violations: anything before HELLO but HELLO, a second HELLO, a message
+ * not exactly sizeof(struct testbus_msg), fds on any message but HELLO,
+ * an unknown type, a bad access size (EPROTO, EBADMSG, EINVAL; EPERM for
+ * an unsealed or non-memfd RAM fd, EPROTONOSUPPORT for another version).
  */
 #ifndef VMEDIA_TESTBUS_WIRE_H
 #define VMEDIA_TESTBUS_WIRE_H

@@ -10,6 +10,8 @@
 
 #include "daemon/guest.h"
 #include "vmedia/evloop.h"
+#include "vmedia/guest_mem.h"
+#include "vmedia/irq.h"
 
 #define TESTBUS_MAX_DEVICES 11u
 
@@ -43,5 +45,42 @@ void testbus_server_destroy(struct testbus_server *srv);
 extern const struct guest_ops testbus_link_ops;
 /* Wraps an accepted connection fd; NULL on allocation failure. */
 void *testbus_link_new(int conn_fd, const struct testbus_config *cfg);
+/*
+ * The guest's name for log lines and its thread ("test-<domid>"), stored
+ * in the link so it lives as long as the guest.
+ */
+const char *testbus_link_name(void *link, int domid);
+
+/* ---- internal to src/testbus/: link.c <-> link_mem.c ------------------ */
+
+/* Most RAM a test guest may share: a sanity cap, not a promise. */
+#define TESTBUS_RAM_MAX	  (64ull << 30)
+#define TESTBUS_PAGE_SIZE 4096u
+
+/* A test guest's RAM: its memfd, mapped shared into the daemon. */
+struct testbus_ram {
+	uint8_t *host; /* NULL when not mapped */
+	uint64_t base; /* guest address of host[0] */
+	uint64_t size;
+};
+
+/*
+ * Check the guest's memfd and the layout it asks for, then map it. The
+ * caller keeps (and closes) memfd. Returns 0, or a negative errno with
+ * *why saying what was wrong (for the log line).
+ */
+int testbus_ram_map(struct testbus_ram *ram, int memfd, uint64_t base,
+		    uint64_t size, const char **why);
+/* Idempotent. */
+void testbus_ram_unmap(struct testbus_ram *ram);
+
+/* gmem over a struct testbus_ram (ctx). */
+extern const struct gmem_ops testbus_gmem_ops;
+
+/* An interrupt line: a non-blocking eventfd the guest reads (ctx). */
+struct testbus_irq {
+	int fd;
+};
+extern const struct irq_ops testbus_irq_ops;
 
 #endif

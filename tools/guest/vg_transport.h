@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * How the userspace guest driver reaches its devices: MMIO accesses,
+ * interrupts and its own RAM. Today over the test transport (a socket to
+ * vmediad); later from inside a real Xen guest over /dev/mem. Everything
+ * above this header is the same for both.
+ */
+#ifndef VMEDIA_VG_TRANSPORT_H
+#define VMEDIA_VG_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define VG_MAX_DEVICES 16u
+
+/* RAM base of test guests: where Arm guests have theirs. */
+#define VG_RAM_BASE 0x40000000ull
+
+/* One virtio-mmio device the transport found. */
+struct vg_device {
+	uint64_t mmio_base;
+	uint64_t mmio_size;
+	/* The SHM region's backing, when the transport hands one over. */
+	void *shm_host;
+	uint64_t shm_size;
+};
+
+struct vg_transport;
+
+struct vg_transport_ops {
+	/* One access of size 1, 2, 4 or 8. 0 or a negative errno. */
+	int (*mmio_read)(struct vg_transport *t, uint64_t addr, unsigned size,
+			 uint64_t *val);
+	int (*mmio_write)(struct vg_transport *t, uint64_t addr, unsigned size,
+			  uint64_t val);
+	/*
+	 * Wait up to timeout_ms (0: just check, -1: forever) for an
+	 * interrupt of device dev and consume it. 1 = interrupt, 0 = none,
+	 * or a negative errno.
+	 */
+	int (*irq_wait)(struct vg_transport *t, unsigned dev, int timeout_ms);
+	/*
+	 * Host pointer to the guest RAM range [gpa, gpa + len), or NULL when
+	 * any byte of it is not the guest's RAM.
+	 */
+	void *(*ram_ptr)(struct vg_transport *t, uint64_t gpa, size_t len);
+	/* Disconnect and free t. */
+	void (*close)(struct vg_transport *t);
+};
+
+struct vg_transport {
+	const struct vg_transport_ops *ops;
+	uint64_t ram_base;
+	uint64_t ram_size;
+	unsigned num_devices;
+	struct vg_device dev[VG_MAX_DEVICES];
+};
+
+static inline int vg_mmio_read(struct vg_transport *t, uint64_t addr,
+			       unsigned size, uint64_t *val)
+{
+	return t->ops->mmio_read(t, addr, size, val);
+}
+
+static inline int vg_mmio_write(struct vg_transport *t, uint64_t addr,
+				unsigned size, uint64_t val)
+{
+	return t->ops->mmio_write(t, addr, size, val);
+}
+
+static inline int vg_irq_wait(struct vg_transport *t, unsigned dev,
+			      int timeout_ms)
+{
+	return t->ops->irq_wait(t, dev, timeout_ms);
+}
+
+static inline void *vg_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
+{
+	return t->ops->ram_ptr(t, gpa, len);
+}
+
+static inline void vg_transport_close(struct vg_transport *t)
+{
+	if (t)
+		t->ops->close(t);
+}
+
+/*
+ * The test transport: connect to vmediad's socket at path with ram_size
+ * bytes of guest RAM (a page multiple) at VG_RAM_BASE. Returns 0 with *out
+ * set, or a negative errno: the connect's own errno when the socket is not
+ * there, or the errno the daemon sent with ERROR.
+ */
+int vg_testbus_connect(const char *path, uint64_t ram_size,
+		       struct vg_transport **out);
+
+#endif
