@@ -42,10 +42,6 @@ struct media_device_params {
 	int domid;
 	char *err; /* on failure: one line saying what and how to fix */
 	size_t err_len;
-	/* TRANSITION: identity used while backend is NULL; goes away. */
-	const char *card;
-	uint32_t device_caps;
-	uint32_t device_type;
 };
 
 /* Returns NULL with errno set on failure. */

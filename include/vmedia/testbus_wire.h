@@ -63,6 +63,11 @@ _Static_assert(sizeof(struct testbus_msg) == 40, "wire size");
 
 /* Where the test guest's devices sit, like Xen's Arm guest layout. */
 #define TESTBUS_MMIO_BASE 0x02000000ull
-#define TESTBUS_SHM_BASE  0x3A000000ull
+/*
+ * Device i's SHM region 0 is reported at TESTBUS_SHM_BASE + i * 4 GiB, far
+ * above any test guest's RAM (the guest maps the memfd it is given).
+ */
+#define TESTBUS_SHM_BASE   0x10000000000ull
+#define TESTBUS_SHM_STRIDE 0x100000000ull
 
 #endif

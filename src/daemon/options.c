@@ -3,14 +3,14 @@
 
 #include <getopt.h>
 #include <limits.h>
-#include <linux/videodev2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/registry.h"
 #include "config.h"
 
-#define DEFAULT_CARD	   "vmedia virtual camera"
+#define DEFAULT_BACKEND	   "vcam"
 #define DEFAULT_MAX_GUESTS 64u
 
 static void usage(FILE *out)
@@ -54,16 +54,70 @@ static void set_defaults(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->log_level = VM_LOG_INFO;
-	o->testbus.num_devices = 1;
+	o->testbus.num_devices = 0;
 	o->testbus.max_guests = DEFAULT_MAX_GUESTS;
-	for (unsigned i = 0; i < TESTBUS_MAX_DEVICES; i++) {
-		o->testbus.device[i] = (struct testbus_device_config){
-			.card = DEFAULT_CARD,
-			.device_caps =
-				V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING,
-			.device_type = 0,
-		};
+	o->shm_size = TESTBUS_DEFAULT_SHM_SIZE;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static bool parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	v = strtoull(s, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end || v > (max >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+static int add_device(struct options *o, const char *spec)
+{
+	const char *args;
+	char known[128];
+
+	if (o->testbus.num_devices >= TESTBUS_MAX_DEVICES) {
+		fprintf(stderr, "vmediad: at most %u --device options\n",
+			TESTBUS_MAX_DEVICES);
+		return -1;
 	}
+	if (!backend_lookup(spec, &args)) {
+		backend_list(known, sizeof(known));
+		fprintf(stderr,
+			"vmediad: unknown backend in --device '%s'; known: %s\n",
+			spec, known);
+		return -1;
+	}
+	o->testbus.device[o->testbus.num_devices++].backend = spec;
+	return 0;
+}
+
+/* Fill the device list up to `want` (0: as given, at least one). */
+static void finish_devices(struct options *o, unsigned want)
+{
+	struct testbus_config *t = &o->testbus;
+	const char *last = t->num_devices ? t->device[t->num_devices - 1].backend
+					  : DEFAULT_BACKEND;
+
+	if (want == 0)
+		want = t->num_devices ? t->num_devices : 1;
+	for (unsigned i = t->num_devices; i < want; i++)
+		t->device[i].backend = last;
+	t->num_devices = want;
+	for (unsigned i = 0; i < t->num_devices; i++)
+		t->device[i].shm_size = o->shm_size;
 }
 
 static int bad_arg(const char *opt, const char *val, const char *want)
@@ -76,7 +130,9 @@ int options_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "test-socket", required_argument, NULL, 't' },
+		{ "device", required_argument, NULL, 'd' },
 		{ "devices", required_argument, NULL, 'n' },
+		{ "shm-size", required_argument, NULL, 'm' },
 		{ "max-guests", required_argument, NULL, 'g' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "syslog", no_argument, NULL, 's' },
@@ -85,21 +141,31 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	unsigned want_devices = 0;
 	int c;
 
 	set_defaults(o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:n:g:l:sfhV", longopts, NULL)) !=
-	       -1) {
+	while ((c = getopt_long(argc, argv, "t:d:n:m:g:l:sfhV", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 't':
 			o->testbus.socket_path = optarg;
 			break;
+		case 'd':
+			if (add_device(o, optarg) < 0)
+				return -1;
+			break;
 		case 'n':
 			if (!parse_uint(optarg, 1, TESTBUS_MAX_DEVICES,
-					&o->testbus.num_devices))
+					&want_devices))
 				return bad_arg("--devices", optarg,
 					       "a number from 1 to 11");
+			break;
+		case 'm':
+			if (!parse_size(optarg, 1ull << 32, &o->shm_size))
+				return bad_arg("--shm-size", optarg,
+					       "bytes (K, M, G suffixes) up to 4G");
 			break;
 		case 'g':
 			if (!parse_uint(optarg, 1, 4096,
@@ -128,6 +194,14 @@ int options_parse(struct options *o, int argc, char **argv)
 			return -1;
 		}
 	}
+	if (want_devices && want_devices < o->testbus.num_devices) {
+		fprintf(stderr,
+			"vmediad: --devices %u is fewer than the %u --device "
+			"options given\n",
+			want_devices, o->testbus.num_devices);
+		return -1;
+	}
+	finish_devices(o, want_devices);
 	if (optind < argc) {
 		fprintf(stderr,
 			"vmediad: unexpected argument '%s'; try 'vmediad "

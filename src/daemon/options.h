@@ -4,12 +4,14 @@
 #define VMEDIA_DAEMON_OPTIONS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "testbus/testbus.h"
 #include "vmedia/log.h"
 
 struct options {
 	struct testbus_config testbus; /* socket_path NULL: no test transport */
+	uint64_t shm_size; /* per device; 0 = no MMAP buffers */
 	enum vm_log_level log_level;
 	bool syslog;
 };

@@ -185,14 +185,7 @@ struct media_device *media_device_create(const struct media_device_params *p)
 	md->events.tail = &md->events.head;
 	md->next_session_id = 1;
 	set_limits(md, &p->limits);
-	ret = p->backend ? create_backend(md, p) : 0;
-	if (!p->backend) /* TRANSITION: identity without a backend */
-		set_identity(md, &(struct vmedia_identity){
-					 .device_caps = p->device_caps,
-					 .device_type = p->device_type });
-	if (!p->backend && p->card)
-		snprintf((char *)md->config.card, sizeof(md->config.card), "%s",
-			 p->card);
+	ret = create_backend(md, p);
 	mp.dev = md;
 	if (ret == 0 && !(md->mmio = virtio_mmio_create(&mp)))
 		ret = -errno;

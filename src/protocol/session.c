@@ -30,8 +30,6 @@ int session_open(struct media_device *md, struct vmedia_session **out)
 	struct vmedia_session *s;
 	int ret;
 
-	if (!md->backend)
-		return -ENODEV; /* TRANSITION: device without a backend */
 	if (md->num_sessions >= md->limits.max_sessions) {
 		md_warn(md, "session limit %u reached",
 			md->limits.max_sessions);

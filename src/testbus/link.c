@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "backends/registry.h"
+#include "testbus/shm_memfd.h"
 #include "vmedia/log.h"
 #include "vmedia/media_device.h"
 #include "vmedia/testbus_wire.h"
@@ -28,7 +30,7 @@
 #define LINK_MAX_FDS 4u
 /* Messages handled per wakeup: the loop's other fds get their turn. */
 #define LINK_BATCH    64u
-#define LINK_CARD_MAX 64u
+#define LINK_SPEC_MAX 256u
 
 enum link_state { LINK_WAIT_HELLO, LINK_READY, LINK_DEAD };
 
@@ -37,6 +39,7 @@ struct link_dev {
 	struct virtio_mmio *vm;
 	struct testbus_irq irq;
 	struct irq_line line;
+	struct testbus_shm shm; /* shm.fd < 0: no region */
 };
 
 struct testbus_link {
@@ -50,11 +53,11 @@ struct testbus_link {
 	unsigned num_devices;
 	struct testbus_device_config devcfg[TESTBUS_MAX_DEVICES];
 	/* Own copies: the link may outlive the configuration it came from. */
-	char card[TESTBUS_MAX_DEVICES][LINK_CARD_MAX];
+	char spec[TESTBUS_MAX_DEVICES][LINK_SPEC_MAX];
 	struct link_dev dev[TESTBUS_MAX_DEVICES];
 	char name[32];
 	const char *why;   /* what the last failed handler found wrong */
-	char dev_err[128]; /* media_device_create()'s own explanation */
+	char dev_err[160]; /* media_device_create()'s own explanation */
 };
 
 struct link_rx {
@@ -130,29 +133,29 @@ static int link_recv(struct testbus_link *l, struct link_rx *rx)
 	return 1;
 }
 
-/* Send one message (with an fd when fd >= 0); 0 or a negative errno. */
-static int link_send(struct testbus_link *l, const struct testbus_msg *m,
-		     int fd)
+/* Send one message with nfds fds (0..2); 0 or a negative errno. */
+static int link_send_fds(struct testbus_link *l, const struct testbus_msg *m,
+			 const int *fds, unsigned nfds)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * 2)];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (fd >= 0) {
+	if (nfds) {
 		struct cmsghdr *c;
 
 		memset(&cbuf, 0, sizeof(cbuf));
 		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		c = CMSG_FIRSTHDR(&mh);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
 	do {
 		n = sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -160,6 +163,12 @@ static int link_send(struct testbus_link *l, const struct testbus_msg *m,
 	if (n < 0)
 		return -errno;
 	return (size_t)n == sizeof(*m) ? 0 : -EIO;
+}
+
+static int link_send(struct testbus_link *l, const struct testbus_msg *m,
+		     int fd)
+{
+	return link_send_fds(l, m, &fd, fd >= 0 ? 1 : 0);
 }
 
 /*
@@ -191,13 +200,28 @@ static int link_violation(struct testbus_link *l, int err, const char *why)
 	return -err;
 }
 
+static int link_create_shm(struct testbus_link *l, unsigned i)
+{
+	struct link_dev *d = &l->dev[i];
+	int r;
+
+	if (!l->devcfg[i].shm_size)
+		return 0;
+	r = testbus_shm_create(&d->shm, l->devcfg[i].shm_size,
+			       TESTBUS_SHM_BASE +
+				       (uint64_t)i * TESTBUS_SHM_STRIDE);
+	if (r < 0)
+		snprintf(l->dev_err, sizeof(l->dev_err),
+			 "cannot make a %llu-byte SHM region: %s",
+			 (unsigned long long)l->devcfg[i].shm_size,
+			 strerror(-r));
+	return r;
+}
+
 static int link_create_device(struct testbus_link *l, unsigned i)
 {
 	struct link_dev *d = &l->dev[i];
 	struct media_device_params p = {
-		.card = l->devcfg[i].card,
-		.device_caps = l->devcfg[i].device_caps,
-		.device_type = l->devcfg[i].device_type,
 		.mem = &l->mem,
 		.irq = &d->line,
 		.loop = guest_loop(l->g),
@@ -205,7 +229,18 @@ static int link_create_device(struct testbus_link *l, unsigned i)
 		.err = l->dev_err,
 		.err_len = sizeof(l->dev_err),
 	};
+	int r;
 
+	p.backend = backend_lookup(l->devcfg[i].backend, &p.backend_args);
+	if (!p.backend) {
+		snprintf(l->dev_err, sizeof(l->dev_err), "unknown backend '%s'",
+			 l->devcfg[i].backend);
+		return -EINVAL;
+	}
+	r = link_create_shm(l, i);
+	if (r < 0)
+		return r;
+	p.shm = d->shm.fd >= 0 ? &d->shm.region : NULL;
 	d->irq.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (d->irq.fd < 0)
 		return -errno;
@@ -226,6 +261,10 @@ static int link_announce(struct testbus_link *l)
 	int r;
 
 	for (unsigned i = 0; i < l->num_devices; i++) {
+		const struct link_dev *d = &l->dev[i];
+		int fds[2] = { d->irq.fd, d->shm.fd };
+		bool shm = d->shm.fd >= 0;
+
 		m = (struct testbus_msg){
 			.type = TESTBUS_DEVICE,
 			.size = i,
@@ -233,8 +272,10 @@ static int link_announce(struct testbus_link *l)
 				(uint64_t)i * VIRTIO_MMIO_WINDOW,
 			.value = VIRTIO_MMIO_WINDOW,
 			.version = TESTBUS_VERSION,
+			.flags = shm ? TESTBUS_F_SHM : 0,
+			.value2 = shm ? d->shm.region.size : 0,
 		};
-		r = link_send(l, &m, l->dev[i].irq.fd);
+		r = link_send_fds(l, &m, fds, shm ? 2 : 1);
 		if (r < 0)
 			return r;
 	}
@@ -416,6 +457,7 @@ static void link_stop(struct guest *g)
 		if (d->irq.fd >= 0)
 			close(d->irq.fd);
 		d->irq.fd = -1;
+		testbus_shm_destroy(&d->shm);
 	}
 	testbus_ram_unmap(&l->ram);
 	if (l->fd >= 0)
@@ -456,12 +498,11 @@ void *testbus_link_new(int conn_fd, const struct testbus_config *cfg)
 	l->num_devices = cfg->num_devices;
 	for (unsigned i = 0; i < l->num_devices; i++) {
 		l->devcfg[i] = cfg->device[i];
-		if (cfg->device[i].card) {
-			snprintf(l->card[i], sizeof(l->card[i]), "%s",
-				 cfg->device[i].card);
-			l->devcfg[i].card = l->card[i];
-		}
+		snprintf(l->spec[i], sizeof(l->spec[i]), "%s",
+			 cfg->device[i].backend ? cfg->device[i].backend : "");
+		l->devcfg[i].backend = l->spec[i];
 		l->dev[i].irq.fd = -1;
+		l->dev[i].shm.fd = -1;
 	}
 	snprintf(l->name, sizeof(l->name), "test-?");
 	return l;

@@ -41,6 +41,10 @@ static int check_layout(uint64_t base, uint64_t size, const char **why)
 		*why = "RAM overlaps the MMIO windows";
 		return -EINVAL;
 	}
+	if (base + size > TESTBUS_SHM_BASE) {
+		*why = "RAM reaches the SHM regions";
+		return -EINVAL;
+	}
 	return 0;
 }
 

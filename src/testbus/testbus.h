@@ -16,10 +16,11 @@
 #define TESTBUS_MAX_DEVICES 11u
 
 struct testbus_device_config {
-	const char *card;
-	uint32_t device_caps;
-	uint32_t device_type;
+	const char *backend; /* "name[:args]", e.g. "vcam:mplane" */
+	uint64_t shm_size;   /* SHM region 0 bytes; 0 = none (no MMAP) */
 };
+
+#define TESTBUS_DEFAULT_SHM_SIZE (1ull << 30)
 
 struct testbus_config {
 	const char *socket_path;
