@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon_proc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 20000
+#define MAX_ARGS	   32
+
+int64_t test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+int daemon_start(struct daemon_proc *d, const char *const *args)
+{
+	const char *vmediad = getenv("VMEDIAD");
+	const char *argv[MAX_ARGS + 4];
+	unsigned n = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
+	if (!vmediad)
+		return -ENOENT;
+	snprintf(d->dir, sizeof(d->dir), "/tmp/vmedia-test.XXXXXX");
+	if (!mkdtemp(d->dir))
+		return -errno;
+	snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
+	argv[n++] = "vmediad";
+	argv[n++] = "--test-socket";
+	argv[n++] = d->sock;
+	for (unsigned i = 0; args && args[i] && n < MAX_ARGS + 3; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	d->pid = fork();
+	if (d->pid < 0)
+		return -errno;
+	if (d->pid == 0) {
+		/* Never outlive the test, whatever happens to it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execv(vmediad, (char *const *)argv);
+		fprintf(stderr, "cannot run %s: %s\n", vmediad,
+			strerror(errno));
+		_exit(127);
+	}
+	return 0;
+}
+
+bool daemon_running(struct daemon_proc *d)
+{
+	int status;
+
+	return d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == 0;
+}
+
+int daemon_stop(struct daemon_proc *d, int timeout_ms)
+{
+	int64_t deadline = test_now_ms() + timeout_ms;
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, SIGTERM);
+	while (test_now_ms() < deadline) {
+		pid_t r = waitpid(d->pid, &status, WNOHANG);
+
+		if (r == d->pid) {
+			d->pid = -1;
+			return status;
+		}
+		if (r < 0)
+			return -1;
+		pause_ms(10);
+	}
+	return -1;
+}
+
+void daemon_cleanup(struct daemon_proc *d)
+{
+	if (d->pid > 0) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		d->pid = -1;
+	}
+	if (d->sock[0])
+		unlink(d->sock);
+	if (d->dir[0])
+		rmdir(d->dir);
+	d->sock[0] = d->dir[0] = 0;
+}
+
+int guest_connect(struct daemon_proc *d, struct test_guest *g,
+		  uint64_t ram_size)
+{
+	int64_t deadline = test_now_ms() + CONNECT_TIMEOUT_MS;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	for (;;) {
+		r = vg_testbus_connect(d->sock, ram_size, &g->t);
+		if ((r != -ENOENT && r != -ECONNREFUSED) ||
+		    test_now_ms() > deadline || !daemon_running(d))
+			break;
+		pause_ms(10);
+	}
+	if (r == 0)
+		r = vg_ram_init(&g->ram, g->t);
+	return r;
+}
+
+void guest_disconnect(struct test_guest *g)
+{
+	if (!g->t)
+		return;
+	vg_ram_fini(&g->ram);
+	vg_transport_close(g->t);
+	memset(g, 0, sizeof(*g));
+}
