@@ -196,7 +196,11 @@ static int run_payload(struct vg_media *m, size_t body, size_t sg_off,
 	return run(m, segs, n, written);
 }
 
-/* Append plane p's SG list at *sg_off; returns the entries written. */
+/*
+ * Append plane p's SG list at *sg_off; returns the entries written.
+ * Entries end on seg-aligned guest addresses, as pinned user pages do:
+ * a buffer starting mid-page gets a short first entry.
+ */
 static int put_sg(struct vg_media *m, const struct vg_media_sg *sg,
 		  size_t *sg_off)
 {
@@ -205,7 +209,8 @@ static int put_sg(struct vg_media *m, const struct vg_media_sg *sg,
 
 	while (done < sg->len) {
 		struct sg_entry e = { .start = sg->mem->gpa + done };
-		size_t len = sg->len - done < step ? sg->len - done : step;
+		size_t room = sg->seg ? step - (size_t)(e.start % step) : step;
+		size_t len = sg->len - done < room ? sg->len - done : room;
 
 		if (*sg_off + sizeof(e) > SG_OFF + SG_MAX)
 			return -E2BIG;
@@ -262,7 +267,9 @@ int vg_media_ioctl_buffer(struct vg_media *m, uint32_t session, uint32_t code,
 		return -EINVAL;
 	put_ioctl_cmd(m, session, code);
 	memcpy(scratch(m, pay), b, sizeof(*b));
-	memcpy(scratch(m, pay + sizeof(*b)), planes, nplanes * sizeof(*planes));
+	if (nplanes)
+		memcpy(scratch(m, pay + sizeof(*b)), planes,
+		       nplanes * sizeof(*planes));
 	if (b->memory == V4L2_MEMORY_USERPTR &&
 	    code != _IOC_NR(VIDIOC_QUERYBUF)) {
 		r = put_userptr(m, b, planes, sg, &sg_off);
@@ -278,7 +285,9 @@ int vg_media_ioctl_buffer(struct vg_media *m, uint32_t session, uint32_t code,
 	if (written < sizeof(struct virtio_media_resp_header) + sizeof(*b))
 		return -EIO;
 	memcpy(b, scratch(m, pay), sizeof(*b));
-	memcpy(planes, scratch(m, pay + sizeof(*b)), nplanes * sizeof(*planes));
+	if (nplanes)
+		memcpy(planes, scratch(m, pay + sizeof(*b)),
+		       nplanes * sizeof(*planes));
 	return 0;
 }
 
@@ -297,7 +306,9 @@ int vg_media_ioctl_ext_ctrls(struct vg_media *m, uint32_t session,
 		return -E2BIG;
 	put_ioctl_cmd(m, session, code);
 	memcpy(scratch(m, pay), c, sizeof(*c));
-	memcpy(scratch(m, pay + sizeof(*c)), ctrls, c->count * sizeof(*ctrls));
+	if (c->count)
+		memcpy(scratch(m, pay + sizeof(*c)), ctrls,
+		       c->count * sizeof(*ctrls));
 	for (uint32_t i = 0; i < c->count; i++) {
 		struct vg_media_sg sg = { .len = ctrls[i].size };
 
@@ -318,8 +329,9 @@ int vg_media_ioctl_ext_ctrls(struct vg_media *m, uint32_t session,
 		uint32_t count = c->count;
 
 		memcpy(c, scratch(m, pay), sizeof(*c));
-		memcpy(ctrls, scratch(m, pay + sizeof(*c)),
-		       count * sizeof(*ctrls));
+		if (count)
+			memcpy(ctrls, scratch(m, pay + sizeof(*c)),
+			       count * sizeof(*ctrls));
 		if (c->count != count)
 			return -EIO;
 	}
