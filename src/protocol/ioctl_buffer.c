@@ -50,6 +50,18 @@ static void save_ptrs(const struct vmedia_buffer *vb, struct guest_ptrs *g)
 }
 
 /*
+ * A USERPTR address goes back as the guest sent it; when the guest sent
+ * none (QBUF of a PREPARED buffer), as the backend reports it, which is
+ * the address the guest prepared the buffer with (as vb2 answers).
+ * Backends keep guest addresses there, never host pointers.
+ */
+static void restore_userptr(void *m, const uint64_t *guest)
+{
+	if (*guest)
+		memcpy(m, guest, sizeof(*guest));
+}
+
+/*
  * Put the guest's pointers back. MMAP offsets are the backend's answer
  * and stay; the planes pointer and USERPTR addresses are the guest's.
  */
@@ -62,10 +74,10 @@ static void restore_ptrs(struct vmedia_buffer *vb, const struct guest_ptrs *g,
 		memcpy(&vb->b.m, &g->m, sizeof(g->m));
 		for (unsigned i = 0; i < guest_planes; i++)
 			if (userptr)
-				memcpy(&vb->planes[i].m, &g->plane_m[i],
-				       sizeof(g->plane_m[i]));
+				restore_userptr(&vb->planes[i].m,
+						&g->plane_m[i]);
 	} else if (userptr) {
-		memcpy(&vb->b.m, &g->m, sizeof(g->m));
+		restore_userptr(&vb->b.m, &g->m);
 	}
 }
 
@@ -157,7 +169,11 @@ void ioctl_buffer(struct vmedia_session *s, const struct ioctl_desc *d,
 	index = vb.b.index;
 	save_ptrs(&vb, &g);
 	ret = d->call(ops, s->priv, &vb);
-	if (ret == 0 && map)
+	/*
+	 * A map of nothing (QBUF of a PREPARED buffer: the guest sends no SG
+	 * list) must not replace the pages the buffer was prepared with.
+	 */
+	if (ret == 0 && map && map->n_segs)
 		keep_userptr(s, type, index, &map);
 	userptr_unmap(s->md, &map);
 	if (ret) {

@@ -1414,6 +1414,21 @@ static void test_userptr_checks(void)
 	TAP_CHECK(b.b.m.userptr == 0x5000 && b.b.length == size &&
 			  (b.b.flags & V4L2_BUF_FLAG_QUEUED),
 		  "prepared userptr reported");
+	/* ... but moves to the memory a QBUF brings (the newer mapping). */
+	b.b.index = 1;
+	b.b.length = size;
+	b.b.m.userptr = 0x6000;
+	b.userptr[0] = &u.up;
+	TAP_EQ(r.io->prepare_buf(s.priv, &b), 0);
+	b.userptr[0] = &shortu.up;
+	TAP_EQ(r.io->qbuf(s.priv, &b), -EINVAL); /* too short, still prepared */
+	TAP_EQ(querybuf_flags(&r, &s, 1) & V4L2_BUF_FLAG_PREPARED,
+	       V4L2_BUF_FLAG_PREPARED);
+	b.userptr[0] = &u.up;
+	b.b.m.userptr = 0x7000;
+	TAP_EQ(r.io->qbuf(s.priv, &b), 0);
+	TAP_EQ(b.b.m.userptr, 0x7000);
+	TAP_CHECK(DEV(&r)->q.bufs[1].planes[0].up == &u.up, "newer mapping");
 	TAP_EQ(r.io->streamoff(s.priv, r.type), 0);
 	TAP_CHECK(!DEV(&r)->q.bufs[0].planes[0].up, "mapping dropped");
 	sess_close(&s);

@@ -159,7 +159,10 @@ extern const struct vmedia_backend_class vcam_backend_class;
 
 /* ---- vcam_formats.c ---- */
 #define VCAM_FPS_MAX 1000
-/* Default format; the frame rates, fps (1..VCAM_FPS_MAX) the default. */
+/*
+ * The default format (YUYV 640x480) and the frame rates: the standard ones
+ * plus fps (1..VCAM_FPS_MAX), which is also the default rate.
+ */
 void vcam_formats_init(struct vcam_dev *dev, uint32_t fps);
 int vcam_enum_fmt(void *priv, struct v4l2_fmtdesc *f);
 int vcam_g_fmt(void *priv, struct v4l2_format *f);
@@ -211,6 +214,7 @@ void vcam_stream_cancel(struct vcam_dev *dev);
 void vcam_stream_buffer_queued(struct vcam_dev *dev);
 /* The frame rate changed: restart the clock from now. */
 void vcam_stream_rate_changed(struct vcam_dev *dev);
+/* CLOCK_MONOTONIC in ns: the clock of frame timestamps. */
 uint64_t vcam_now_ns(void);
 
 #endif

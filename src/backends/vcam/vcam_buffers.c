@@ -53,9 +53,8 @@ void vcam_queue_release(struct vcam_dev *dev)
 	q->scratch_size = 0;
 }
 
-static int buf_init(struct vcam_dev *dev, struct vcam_session *s,
-		    struct vcam_buf *b, uint32_t memory, unsigned n_planes,
-		    const uint32_t sizes[])
+static int buf_init(struct vcam_session *s, struct vcam_buf *b, uint32_t memory,
+		    unsigned n_planes, const uint32_t sizes[])
 {
 	memset(b, 0, sizeof(*b));
 	b->n_planes = n_planes;
@@ -77,7 +76,6 @@ static int buf_init(struct vcam_dev *dev, struct vcam_session *s,
 		}
 		pl->has_shm = true;
 	}
-	(void)dev;
 	return 0;
 }
 
@@ -93,7 +91,7 @@ static unsigned bufs_alloc(struct vcam_dev *dev, struct vcam_session *s,
 
 	*err = 0;
 	while (made < count && dev->q.n_bufs < VCAM_MAX_BUFFERS) {
-		*err = buf_init(dev, s, &dev->q.bufs[dev->q.n_bufs], memory,
+		*err = buf_init(s, &dev->q.bufs[dev->q.n_bufs], memory,
 				n_planes, sizes);
 		if (*err)
 			break;
@@ -329,6 +327,20 @@ static int buf_prepare(struct vcam_dev *dev, struct vcam_buf *vb,
 	return 0;
 }
 
+/*
+ * A prepared buffer keeps what PREPARE_BUF took, as in vb2, unless QBUF
+ * brings memory again: the protocol then keeps only the newer mapping, so
+ * the buffer must move to it (vb2 would ignore it; apps pass the same).
+ */
+static bool has_userptr(const struct vcam_buf *vb,
+			const struct vmedia_buffer *b)
+{
+	for (unsigned p = 0; p < vb->n_planes; p++)
+		if (b->userptr[p])
+			return true;
+	return false;
+}
+
 static int buf_begin(struct vcam_session *s, struct vmedia_buffer *b,
 		     struct vcam_buf **vbp)
 {
@@ -376,8 +388,7 @@ int vcam_qbuf(void *priv, struct vmedia_buffer *b)
 		return -EINVAL;
 	if (vcam_take_injection(dev, VCAM_INJECT_QBUF_EIO))
 		return -EIO;
-	/* A prepared buffer keeps what PREPARE_BUF took, as in vb2. */
-	if (vb->state == VCAM_BUF_DEQUEUED) {
+	if (vb->state == VCAM_BUF_DEQUEUED || has_userptr(vb, b)) {
 		ret = buf_prepare(dev, vb, b);
 		if (ret)
 			return ret;
