@@ -105,11 +105,16 @@ int main(int argc, char **argv)
 	int ret;
 
 	ret = options_parse(&d.opts, argc, argv);
-	if (ret)
+	if (ret) {
+		options_free(&d.opts);
 		return ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	}
 	vm_log_set_level(d.opts.log_level);
 	vm_log_use_syslog(d.opts.syslog);
 
+	if (d.opts.config.path)
+		vm_info(VM_NO_DOM, "config %s: %u device rule(s)",
+			d.opts.config.path, d.opts.config.num_devices);
 	ret = start(&d);
 	if (ret == 0) {
 		vm_info(VM_NO_DOM,
@@ -121,6 +126,7 @@ int main(int argc, char **argv)
 			       strerror(-ret));
 	}
 	teardown(&d);
+	options_free(&d.opts);
 	vm_info(VM_NO_DOM, "exited %s", ret ? "with errors" : "cleanly");
 	return ret ? EXIT_FAILURE : EXIT_SUCCESS;
 }

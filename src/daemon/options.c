@@ -10,7 +10,6 @@
 #include "backends/registry.h"
 #include "config.h"
 
-#define DEFAULT_BACKEND	   "vcam"
 #define DEFAULT_MAX_GUESTS 64u
 
 static void usage(FILE *out)
@@ -18,6 +17,9 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: vmediad [OPTION]...\n"
 		"Serve virtio-media devices (ID 48) to guests.\n\n"
+		"  -c, --config FILE       read settings and device rules "
+		"from FILE;\n"
+		"                          options given here override it\n"
 		"  -t, --test-socket PATH  serve test guests on a Unix socket\n"
 		"                          (the userspace guest driver's "
 		"transport)\n"
@@ -53,10 +55,42 @@ static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 static void set_defaults(struct options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->log_level = VM_LOG_INFO;
+	config_init(&o->config);
+	o->log_level = o->config.log_level;
 	o->testbus.num_devices = 0;
-	o->testbus.max_guests = DEFAULT_MAX_GUESTS;
-	o->shm_size = TESTBUS_DEFAULT_SHM_SIZE;
+	o->testbus.max_guests = o->config.max_test_guests;
+	o->shm_size = o->config.shm_size;
+}
+
+/* What the command line gave, so the config file fills only the rest. */
+struct given {
+	bool log_level, syslog, max_guests, shm_size;
+};
+
+/* Load --config FILE and take from it what the command line left out. */
+static int apply_config(struct options *o, const char *path,
+			const struct given *g, unsigned *want_devices)
+{
+	const struct config *c = &o->config;
+	char err[512];
+
+	if (config_load(&o->config, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vmediad: %s\n", err);
+		return -1;
+	}
+	if (!g->log_level)
+		o->log_level = c->log_level;
+	if (!g->syslog)
+		o->syslog = c->syslog;
+	if (!g->max_guests)
+		o->testbus.max_guests = c->max_test_guests;
+	if (!g->shm_size)
+		o->shm_size = c->shm_size;
+	if (!o->testbus.socket_path)
+		o->testbus.socket_path = c->test_socket;
+	if (!*want_devices && !o->testbus.num_devices)
+		*want_devices = c->test_devices;
+	return 0;
 }
 
 /* A byte count with an optional K, M or G suffix (powers of 1024). */
@@ -104,20 +138,29 @@ static int add_device(struct options *o, const char *spec)
 	return 0;
 }
 
-/* Fill the device list up to `want` (0: as given, at least one). */
+/*
+ * Fill the device list up to `want` (0: as given, at least one). Without
+ * --device, test guest device i takes the config's rule for domain "test"
+ * (CONFIG_DEFAULT_BACKEND when none matches).
+ */
 static void finish_devices(struct options *o, unsigned want)
 {
 	struct testbus_config *t = &o->testbus;
-	const char *last = t->num_devices ? t->device[t->num_devices - 1].backend
-					  : DEFAULT_BACKEND;
+	const char *last =
+		t->num_devices ? t->device[t->num_devices - 1].backend : NULL;
 
 	if (want == 0)
 		want = t->num_devices ? t->num_devices : 1;
 	for (unsigned i = t->num_devices; i < want; i++)
-		t->device[i].backend = last;
+		t->device[i].backend =
+			last ? last
+			     : config_backend(&o->config, CONFIG_NO_DOMID,
+					      CONFIG_TEST_DOMAIN, i);
 	t->num_devices = want;
-	for (unsigned i = 0; i < t->num_devices; i++)
+	for (unsigned i = 0; i < t->num_devices; i++) {
 		t->device[i].shm_size = o->shm_size;
+		t->device[i].limits = o->config.limits;
+	}
 }
 
 static int bad_arg(const char *opt, const char *val, const char *want)
@@ -129,6 +172,7 @@ static int bad_arg(const char *opt, const char *val, const char *want)
 int options_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "test-socket", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "devices", required_argument, NULL, 'n' },
@@ -142,13 +186,18 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned want_devices = 0;
+	const char *config_path = NULL;
+	struct given given = { false };
 	int c;
 
 	set_defaults(o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:d:n:m:g:l:sfhV", longopts,
+	while ((c = getopt_long(argc, argv, "c:t:d:n:m:g:l:sfhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config_path = optarg;
+			break;
 		case 't':
 			o->testbus.socket_path = optarg;
 			break;
@@ -166,20 +215,24 @@ int options_parse(struct options *o, int argc, char **argv)
 			if (!parse_size(optarg, 1ull << 32, &o->shm_size))
 				return bad_arg("--shm-size", optarg,
 					       "bytes (K, M, G suffixes) up to 4G");
+			given.shm_size = true;
 			break;
 		case 'g':
 			if (!parse_uint(optarg, 1, 4096,
 					&o->testbus.max_guests))
 				return bad_arg("--max-guests", optarg,
 					       "a number from 1 to 4096");
+			given.max_guests = true;
 			break;
 		case 'l':
 			if (!vm_log_parse_level(optarg, &o->log_level))
 				return bad_arg("--log-level", optarg,
 					       "one of err, warn, info, debug");
+			given.log_level = true;
 			break;
 		case 's':
 			o->syslog = true;
+			given.syslog = true;
 			break;
 		case 'f':
 			break;
@@ -194,6 +247,9 @@ int options_parse(struct options *o, int argc, char **argv)
 			return -1;
 		}
 	}
+	if (config_path &&
+	    apply_config(o, config_path, &given, &want_devices) < 0)
+		return -1;
 	if (want_devices && want_devices < o->testbus.num_devices) {
 		fprintf(stderr,
 			"vmediad: --devices %u is fewer than the %u --device "
@@ -210,4 +266,9 @@ int options_parse(struct options *o, int argc, char **argv)
 		return -1;
 	}
 	return 0;
+}
+
+void options_free(struct options *o)
+{
+	config_free(&o->config);
 }

@@ -226,6 +226,7 @@ static int link_create_device(struct testbus_link *l, unsigned i)
 		.irq = &d->line,
 		.loop = guest_loop(l->g),
 		.domid = l->domid,
+		.limits = l->devcfg[i].limits,
 		.err = l->dev_err,
 		.err_len = sizeof(l->dev_err),
 	};

@@ -12,12 +12,14 @@
 #include "vmedia/evloop.h"
 #include "vmedia/guest_mem.h"
 #include "vmedia/irq.h"
+#include "vmedia/media_device.h"
 
 #define TESTBUS_MAX_DEVICES 11u
 
 struct testbus_device_config {
-	const char *backend; /* "name[:args]", e.g. "vcam:mplane" */
-	uint64_t shm_size;   /* SHM region 0 bytes; 0 = none (no MMAP) */
+	const char *backend;	    /* "name[:args]", e.g. "vcam:mplane" */
+	uint64_t shm_size;	    /* SHM region 0 bytes; 0 = none (no MMAP) */
+	struct media_limits limits; /* zero fields take the defaults */
 };
 
 #define TESTBUS_DEFAULT_SHM_SIZE (1ull << 30)
