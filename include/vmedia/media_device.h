@@ -18,12 +18,13 @@ struct virtio_mmio;
 
 /* What one guest may hold on one device (0 = the default). */
 struct media_limits {
-	unsigned max_sessions;	    /* open sessions; default 32 */
+	unsigned max_sessions;	    /* open sessions; default 256 */
 	unsigned max_events;	    /* events waiting for the guest; 1024 */
 	uint64_t max_userptr_bytes; /* guest memory mapped for USERPTR; 1 GiB */
 };
 
-#define MEDIA_DEFAULT_MAX_SESSIONS	32u
+/* v4l2-compliance opens a node 100 times at once; so may applications. */
+#define MEDIA_DEFAULT_MAX_SESSIONS	256u
 #define MEDIA_DEFAULT_MAX_EVENTS	1024u
 #define MEDIA_DEFAULT_MAX_USERPTR_BYTES (1ull << 30)
 

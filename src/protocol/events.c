@@ -70,7 +70,7 @@ static bool deliver_one(struct media_device *md, struct virtq *vq)
 {
 	struct media_event *ev = md->events.head;
 	struct virtq_cursor out;
-	int ret = virtq_pop(vq, &md->chain);
+	int ret = virtq_pop(vq, &md->event_chain);
 
 	if (ret < 0) {
 		virtio_mmio_fail(md->mmio, "broken event queue");
@@ -78,19 +78,19 @@ static bool deliver_one(struct media_device *md, struct virtq *vq)
 	}
 	if (ret == 0)
 		return false;
-	virtq_writer(&out, &md->chain);
+	virtq_writer(&out, &md->event_chain);
 	if (virtq_write(&out, ev->u.bytes, ev->len) < 0) {
 		/* The guest posted a buffer too small for any event. */
 		md_warn(md, "eventq buffer of %zu bytes is too small",
 			virtq_cursor_left(&out));
-		virtq_push(vq, &md->chain, 0);
+		virtq_push(vq, &md->event_chain, 0);
 		return true;
 	}
 	md->events.head = ev->next;
 	if (!md->events.head)
 		md->events.tail = &md->events.head;
 	md->events.count--;
-	virtq_push(vq, &md->chain, ev->len);
+	virtq_push(vq, &md->event_chain, ev->len);
 	free(ev);
 	return true;
 }

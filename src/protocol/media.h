@@ -84,7 +84,8 @@ struct event_fifo {
 struct media_device {
 	struct virtio_media_config config;
 	struct virtio_mmio *mmio;
-	struct virtq_chain chain; /* the command being served */
+	struct virtq_chain cmd_chain;	/* the command being served */
+	struct virtq_chain event_chain; /* an event buffer being filled */
 	int domid;
 	const struct gmem *mem;
 	const struct vmedia_backend_class *backend;

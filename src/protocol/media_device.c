@@ -50,8 +50,8 @@ static void serve_commandq(struct media_device *md, struct virtio_mmio *vm)
 	struct virtq *vq = virtio_mmio_queue(vm, VIRTIO_MEDIA_QUEUE_COMMAND);
 	int ret = 0;
 
-	while (vq && (ret = virtq_pop(vq, &md->chain)) > 0) {
-		uint32_t written = media_handle_command(md, &md->chain);
+	while (vq && (ret = virtq_pop(vq, &md->cmd_chain)) > 0) {
+		uint32_t written = media_handle_command(md, &md->cmd_chain);
 
 		/*
 		 * Events a command raised go out before its answer: after
@@ -59,7 +59,7 @@ static void serve_commandq(struct media_device *md, struct virtio_mmio *vm)
 		 * as soon as the ioctl returns.
 		 */
 		events_flush(md);
-		virtq_push(vq, &md->chain, written);
+		virtq_push(vq, &md->cmd_chain, written);
 		/* A reset by the command (CLOSE of a broken session...) */
 		vq = virtio_mmio_queue(vm, VIRTIO_MEDIA_QUEUE_COMMAND);
 	}

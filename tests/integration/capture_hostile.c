@@ -13,7 +13,8 @@
 #include "backends/vcam/tpg.h"
 #include "tap.h"
 
-#define WAIT_MS 10000
+#define WAIT_MS	     10000
+#define MAX_SESSIONS 256u /* the daemon's default per device */
 
 static struct vg_media *sp;	   /* single-planar vcam */
 static struct vg_media *mp;	   /* multi-planar vcam */
@@ -193,13 +194,13 @@ static void test_foreign_session(void)
 
 static void test_open_until_cap(void)
 {
-	uint32_t s[33];
+	uint32_t s[MAX_SESSIONS + 1];
 	unsigned n = 0;
 	int r = 0;
 
-	while (n < 33 && (r = vg_media_open(sp, &s[n])) == 0)
+	while (n <= MAX_SESSIONS && (r = vg_media_open(sp, &s[n])) == 0)
 		n++;
-	TAP_EQ(n, 32);
+	TAP_EQ(n, MAX_SESSIONS);
 	TAP_EQ(r, -EMFILE);
 	if (n) {
 		TAP_EQ(vg_media_close(sp, s[--n]), 0);

@@ -51,7 +51,7 @@ static void check_defaults(const struct config *c)
 	TAP_CHECK(c->test_socket == NULL, "test_socket %s", c->test_socket);
 	TAP_EQ(c->test_devices, 1);
 	TAP_EQ(c->max_test_guests, 64);
-	TAP_EQ(c->limits.max_sessions, 32);
+	TAP_EQ(c->limits.max_sessions, 256);
 	TAP_EQ(c->limits.max_events, 1024);
 	TAP_EQ(c->limits.max_userptr_bytes, 1ull << 30);
 	TAP_EQ(c->shm_size, 1ull << 30);
@@ -236,7 +236,7 @@ static void test_failed_load_keeps_config(void)
 	TAP_EQ(load(&c, "[limits]\nmax-sessions = 9\nbogus = 1\n"), -1);
 	TAP_EQ(c.limits.max_sessions, 7);
 	TAP_EQ(load(&c, "[device \"a\"]\ndomain = *\nbackend = vcam\n"), 0);
-	TAP_EQ(c.limits.max_sessions, 32); /* a reload starts from defaults */
+	TAP_EQ(c.limits.max_sessions, 256); /* a reload starts from defaults */
 	TAP_EQ(c.num_devices, 1);
 	config_free(&c);
 }
