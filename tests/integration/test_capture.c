@@ -295,6 +295,39 @@ static void test_userptr_mplane(void)
 	run_capture(true, V4L2_MEMORY_USERPTR);
 }
 
+/*
+ * SUBSCRIBE_EVENT with SEND_INITIAL: the initial event is delivered while
+ * the command is being answered; both must arrive intact.
+ */
+static void test_initial_control_event(void)
+{
+	struct v4l2_event_subscription sub = {
+		.type = V4L2_EVENT_CTRL,
+		.id = V4L2_CID_BRIGHTNESS,
+		.flags = V4L2_EVENT_SUB_FL_SEND_INITIAL,
+	};
+	struct v4l2_control ctrl = { .id = V4L2_CID_BRIGHTNESS, .value = 99 };
+	struct vg_media_event ev;
+	uint32_t s;
+
+	if (open_session(&dev[0], &s))
+		return;
+	TAP_EQ(vg_media_ioctl(&dev[0], s, _IOC_NR(VIDIOC_SUBSCRIBE_EVENT), &sub,
+			      sizeof(sub), 0),
+	       0);
+	TAP_EQ(vg_media_next_event(&dev[0], EVENT_WAIT, &ev), 1);
+	TAP_EQ(ev.u.hdr.event, VIRTIO_MEDIA_EVT_EVENT);
+	TAP_EQ(ev.u.event.ev.type, V4L2_EVENT_CTRL);
+	TAP_EQ(ev.u.event.ev.id, V4L2_CID_BRIGHTNESS);
+	/* A change from this session is not fed back without ALLOW_FEEDBACK;
+	 * the command stream must still be in step. */
+	TAP_EQ(vg_media_ioctl(&dev[0], s, _IOC_NR(VIDIOC_S_CTRL), &ctrl,
+			      sizeof(ctrl), sizeof(ctrl)),
+	       0);
+	TAP_EQ(ctrl.value, 99);
+	TAP_EQ(vg_media_close(&dev[0], s), 0);
+}
+
 static void test_clean_exit(void)
 {
 	int status = daemon_stop(&vmediad, 20000);
@@ -335,6 +368,9 @@ int main(void)
 		test_userptr_single);
 	tap_run("capture, USERPTR, multi-planar: stamps in order",
 		test_userptr_mplane);
+	tap_run("control event with SEND_INITIAL arrives with the answer "
+		"intact",
+		test_initial_control_event);
 	capture_hostile_cases(dev, &guest, starved);
 	for (unsigned i = 0; i < 2; i++) {
 		vg_media_fini(&dev[i]);
