@@ -61,6 +61,7 @@ struct config {
 	enum vm_log_level log_level; /* default info */
 	bool syslog;		     /* default no */
 	bool xen;		     /* serve Xen guests; default yes */
+	bool xen_given;		     /* the file said so (xen = ...) */
 	char *test_socket;	     /* NULL: no test transport */
 	unsigned test_devices;	     /* per test guest, default 1 */
 	unsigned max_test_guests;    /* default 64 */

@@ -186,6 +186,7 @@ static int set_syslog(struct parser *p, const char *val)
 
 static int set_xen(struct parser *p, const char *val)
 {
+	p->c->xen_given = true;
 	return parse_bool(p, val, &p->c->xen);
 }
 

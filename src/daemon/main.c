@@ -16,6 +16,7 @@
 #include "daemon/guest.h"
 #include "daemon/options.h"
 #include "testbus/testbus.h"
+#include "xen/xen_backend.h"
 #include "vmedia/evloop.h"
 #include "vmedia/log.h"
 
@@ -24,6 +25,7 @@ struct daemon {
 	struct evloop *loop;
 	struct guest_set *guests;
 	struct testbus_server *testbus;
+	struct xen_backend *xen;
 	int sig_fd;
 	struct evloop_source sig_src;
 };
@@ -66,6 +68,8 @@ static int setup_signals(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	/* Xen first: it answers libxl (state 6) for every device it served. */
+	xen_backend_stop(d->xen);
 	testbus_server_destroy(d->testbus);
 	guest_set_destroy(d->guests);
 	if (d->sig_fd >= 0) {
@@ -73,6 +77,29 @@ static void teardown(struct daemon *d)
 		close(d->sig_fd);
 	}
 	evloop_destroy(d->loop);
+}
+
+/* Each Xen guest device gets the backend its config rule names. */
+static const char *backend_for(void *ctx, int domid, const char *domain_name,
+			       unsigned devid)
+{
+	return config_backend(ctx, domid, domain_name, devid);
+}
+
+/* Logs one line saying what is missing when Xen cannot be served. */
+static int start_xen(struct daemon *d)
+{
+	struct xen_config xc = {
+		.backend_for = backend_for,
+		.backend_ctx = &d->opts.config,
+		.limits = d->opts.config.limits,
+	};
+
+	d->xen = xen_backend_start(d->loop, d->guests, &xc);
+	if (!d->xen)
+		return -1;
+	vm_info(VM_NO_DOM, "serving Xen guests (backend/virtio)");
+	return 0;
 }
 
 static int start(struct daemon *d)
@@ -88,15 +115,23 @@ static int start(struct daemon *d)
 		vm_err(VM_NO_DOM, "out of memory");
 		return -1;
 	}
-	if (!d->opts.testbus.socket_path) {
-		vm_err(VM_NO_DOM,
-		       "nothing to serve: give --test-socket PATH to serve "
-		       "test guests (see vmediad --help)");
+	if (!d->opts.testbus.socket_path && !d->opts.serve_xen) {
+		vm_err(VM_NO_DOM, "nothing to serve: Xen is off (--no-xen or "
+				  "xen = no) and "
+				  "no --test-socket PATH was given");
 		return -1;
 	}
+	if (d->opts.serve_xen && start_xen(d) < 0)
+		return -1;
+	if (!d->opts.testbus.socket_path)
+		return 0;
 	d->testbus =
 		testbus_server_create(&d->opts.testbus, d->loop, d->guests);
-	return d->testbus ? 0 : -1;
+	if (!d->testbus)
+		return -1;
+	vm_info(VM_NO_DOM, "test transport on %s, %u device(s) per guest",
+		d->opts.testbus.socket_path, d->opts.testbus.num_devices);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -117,9 +152,6 @@ int main(int argc, char **argv)
 			d.opts.config.path, d.opts.config.num_devices);
 	ret = start(&d);
 	if (ret == 0) {
-		vm_info(VM_NO_DOM,
-			"test transport on %s, %u device(s) per guest",
-			d.opts.testbus.socket_path, d.opts.testbus.num_devices);
 		ret = evloop_run(d.loop);
 		if (ret)
 			vm_err(VM_NO_DOM, "main loop failed: %s",

@@ -17,14 +17,30 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: vmediad [OPTION]...\n"
 		"Serve virtio-media devices (ID 48) to guests.\n\n"
-		"  -c, --config FILE       read settings and device rules "
-		"from FILE;\n"
+		"  -c, --config FILE       settings and device rules (see "
+		"vmediad(8));\n"
 		"                          options given here override it\n"
+		"  -x, --xen               serve Xen guests (the default "
+		"unless\n"
+		"                          only a test socket is asked for)\n"
+		"  -X, --no-xen            do not serve Xen guests\n"
 		"  -t, --test-socket PATH  serve test guests on a Unix socket\n"
 		"                          (the userspace guest driver's "
 		"transport)\n"
+		"  -d, --device SPEC       add a device to each test guest, "
+		"served by\n"
+		"                          backend SPEC = NAME[:ARGS] (default "
+		"vcam;\n"
+		"                          vcam args: "
+		"mplane,unpaced,fps=N,card=NAME)\n"
 		"  -n, --devices N         devices per test guest (1-%u, "
-		"default 1)\n"
+		"default 1);\n"
+		"                          devices not given by --device "
+		"repeat the\n"
+		"                          last one\n"
+		"  -m, --shm-size BYTES    shared memory for MMAP buffers per "
+		"device\n"
+		"                          (default 1G, up to 4G; 0: none)\n"
 		"  -g, --max-guests N      test guests served at once (default "
 		"%u)\n"
 		"  -l, --log-level LEVEL   err, warn, info (default) or debug\n"
@@ -130,7 +146,8 @@ static int add_device(struct options *o, const char *spec)
 	if (!backend_lookup(spec, &args)) {
 		backend_list(known, sizeof(known));
 		fprintf(stderr,
-			"vmediad: unknown backend in --device '%s'; known: %s\n",
+			"vmediad: unknown backend in --device '%s'; known: "
+			"%s\n",
 			spec, known);
 		return -1;
 	}
@@ -173,6 +190,8 @@ int options_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "xen", no_argument, NULL, 'x' },
+		{ "no-xen", no_argument, NULL, 'X' },
 		{ "test-socket", required_argument, NULL, 't' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "devices", required_argument, NULL, 'n' },
@@ -186,17 +205,24 @@ int options_parse(struct options *o, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned want_devices = 0;
+	enum { XEN_AUTO, XEN_ON, XEN_OFF } xen = XEN_AUTO;
 	const char *config_path = NULL;
 	struct given given = { false };
 	int c;
 
 	set_defaults(o);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:t:d:n:m:g:l:sfhV", longopts,
+	while ((c = getopt_long(argc, argv, "c:xXt:d:n:m:g:l:sfhV", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			config_path = optarg;
+			break;
+		case 'x':
+			xen = XEN_ON;
+			break;
+		case 'X':
+			xen = XEN_OFF;
 			break;
 		case 't':
 			o->testbus.socket_path = optarg;
@@ -213,8 +239,9 @@ int options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'm':
 			if (!parse_size(optarg, 1ull << 32, &o->shm_size))
-				return bad_arg("--shm-size", optarg,
-					       "bytes (K, M, G suffixes) up to 4G");
+				return bad_arg(
+					"--shm-size", optarg,
+					"bytes (K, M, G suffixes) up to 4G");
 			given.shm_size = true;
 			break;
 		case 'g':
@@ -258,6 +285,16 @@ int options_parse(struct options *o, int argc, char **argv)
 		return -1;
 	}
 	finish_devices(o, want_devices);
+	/*
+	 * Xen is vmediad's job; a test socket alone (tests, the demo) is the
+	 * one case where it stays off unless asked for.
+	 */
+	if (xen == XEN_AUTO && o->config.xen_given)
+		xen = o->config.xen ? XEN_ON : XEN_OFF;
+	if (xen == XEN_AUTO)
+		o->serve_xen = !o->testbus.socket_path;
+	else
+		o->serve_xen = xen == XEN_ON;
 	if (optind < argc) {
 		fprintf(stderr,
 			"vmediad: unexpected argument '%s'; try 'vmediad "

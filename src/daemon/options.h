@@ -15,6 +15,7 @@ struct options {
 	uint64_t shm_size;	       /* per device; 0 = no MMAP buffers */
 	enum vm_log_level log_level;
 	bool syslog;
+	bool serve_xen; /* watch xenstore and serve Xen guests */
 	/*
 	 * --config FILE, or the defaults without one. It owns the string
 	 * testbus.socket_path points at when the file gave it, and holds the
