@@ -246,6 +246,8 @@ static void tb_close(struct vg_transport *t)
 		close(tb->irq_fd[i]);
 		if (t->dev[i].shm_host)
 			munmap(t->dev[i].shm_host, t->dev[i].shm_size);
+		if (t->dev[i].shm_fd >= 0)
+			close(t->dev[i].shm_fd);
 	}
 	if (tb->sock >= 0)
 		close(tb->sock);
@@ -319,6 +321,7 @@ static int tb_map_shm(struct vg_device *d, int fd, uint64_t size)
 		return -errno;
 	d->shm_host = p;
 	d->shm_size = size;
+	d->shm_fd = fd;
 	return 0;
 }
 
@@ -339,9 +342,9 @@ static int tb_add_device(struct vg_testbus *tb, struct tb_rx *rx)
 		tb_close_fds(rx);
 		return r;
 	}
-	if (shm)
-		close(rx->fds[1]);
+	/* The SHM fd now belongs to dev[i] (tb_map_shm kept it). */
 	tb->irq_fd[i] = rx->fds[0];
+	tb->t.dev[i].irq_fd = rx->fds[0];
 	tb->t.dev[i].mmio_base = m->addr;
 	tb->t.dev[i].mmio_size = m->value;
 	tb->t.num_devices++;
@@ -391,6 +394,8 @@ int vg_testbus_connect(const char *path, uint64_t ram_size,
 	tb->t.ram_size = ram_size;
 	tb->sock = -1;
 	tb->memfd = -1;
+	for (unsigned i = 0; i < VG_MAX_DEVICES; i++)
+		tb->t.dev[i].shm_fd = tb->t.dev[i].irq_fd = -1;
 	pthread_mutex_init(&tb->lock, NULL);
 	r = tb_make_ram(tb, ram_size);
 	if (r == 0)

@@ -23,6 +23,19 @@ struct vg_device {
 	/* The SHM region's backing, when the transport hands one over. */
 	void *shm_host;
 	uint64_t shm_size;
+	/*
+	 * The same backing as a file (offset = SHM offset), so that a guest
+	 * process can map one buffer's range itself, as the Linux driver
+	 * maps it into the process; -1 when absent. Owned by the transport.
+	 */
+	int shm_fd;
+	/*
+	 * A file that polls readable while the device's interrupt is
+	 * pending (the test transport's eventfd), so that waiters can sleep
+	 * in poll() next to their own files; -1 when the transport has none.
+	 * Owned by the transport; consume interrupts with irq_wait only.
+	 */
+	int irq_fd;
 };
 
 struct vg_transport;
