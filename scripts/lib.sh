@@ -6,7 +6,7 @@ VMEDIA_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian 12 packages vmedia needs to build and test.
 VMEDIA_DEPS="build-essential autoconf automake pkg-config libxen-dev
-libv4l-dev libpng-dev"
+libv4l-dev libpng-dev v4l-utils file"
 
 install_deps() {
 	local missing=""

@@ -23,8 +23,8 @@ struct vg_capture {
 	uint32_t fourcc, width, height;
 	uint32_t sizeimage;
 	unsigned nbufs;
-	void *frame[VG_CAPTURE_MAX_BUFS];     /* where each buffer is seen */
-	uint64_t shm_addr[VG_CAPTURE_MAX_BUFS]; /* MMAP: SHM offsets mapped */
+	void *frame[VG_CAPTURE_MAX_BUFS];	 /* where each buffer is seen */
+	uint64_t shm_addr[VG_CAPTURE_MAX_BUFS];	 /* MMAP: SHM offsets mapped */
 	struct vg_mem user[VG_CAPTURE_MAX_BUFS]; /* USERPTR: guest RAM */
 	bool streaming;
 };

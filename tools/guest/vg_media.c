@@ -55,6 +55,7 @@ static int run(struct vg_media *m, const struct vg_seg *segs, unsigned n,
 	int r = vg_vring_call(&m->cmdq, segs, n, add_flags(m, n), m->timeout_ms,
 			      &used);
 
+	m->run_err = r < 0 ? r : 0;
 	if (r < 0)
 		return r;
 	*written = used.len;

@@ -59,6 +59,12 @@ struct vg_media {
 	struct vg_media_event *fifo; /* received, not yet taken */
 	unsigned fifo_head, fifo_count;
 	int timeout_ms;
+	/*
+	 * The last command's own fate: 0 when the device answered (whatever
+	 * its status), else the transport's error (-ETIMEDOUT, -EIO, ...),
+	 * which the status alone cannot tell from a device's errno.
+	 */
+	int run_err;
 };
 
 /*
