@@ -52,6 +52,8 @@ void virtio_mmio_write(struct virtio_mmio *vm, uint32_t off, unsigned size,
  */
 void virtio_mmio_run_pending(struct virtio_mmio *vm);
 bool virtio_mmio_has_pending(const struct virtio_mmio *vm);
+/* A handler stopped with work left on q: run it again next time. */
+void virtio_mmio_rekick(struct virtio_mmio *vm, unsigned q);
 
 /* Queue q if it exists and the driver enabled it, else NULL. */
 struct virtq *virtio_mmio_queue(struct virtio_mmio *vm, unsigned q);

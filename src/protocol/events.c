@@ -151,7 +151,9 @@ static void session_event(struct vmedia_session *s, struct media_event *ev)
 
 	if (md->events.count >= md->limits.max_events) {
 		free(ev);
-		md_warn(md, "session %u: %u events waiting, guest not reading",
+		md_limit_warn(
+			md, 1,
+			"session %u: %u events waiting, guest not reading",
 			s->id, md->events.count);
 		session_fail(s, ENOSPC);
 		return;

@@ -103,7 +103,16 @@ struct media_device {
 	uint64_t userptr_bytes; /* guest memory mapped for USERPTR now */
 
 	struct vm_ratelimit rl;
+	bool limit_logged[4]; /* once per guest per limit */
 };
+
+#define md_limit_warn(md, which, ...)                      \
+	do {                                               \
+		if (!(md)->limit_logged[which]) {          \
+			(md)->limit_logged[which] = true;  \
+			vm_warn((md)->domid, __VA_ARGS__); \
+		}                                          \
+	} while (0)
 
 #define md_warn(md, ...)                                   \
 	do {                                               \

@@ -48,9 +48,10 @@ static void media_read_config(void *dev, uint32_t off, void *buf, uint32_t len)
 static void serve_commandq(struct media_device *md, struct virtio_mmio *vm)
 {
 	struct virtq *vq = virtio_mmio_queue(vm, VIRTIO_MEDIA_QUEUE_COMMAND);
+	unsigned budget = vq ? vq->num : 0; /* one ring per pass */
 	int ret = 0;
 
-	while (vq && (ret = virtq_pop(vq, &md->cmd_chain)) > 0) {
+	while (vq && budget-- && (ret = virtq_pop(vq, &md->cmd_chain)) > 0) {
 		uint32_t written = media_handle_command(md, &md->cmd_chain);
 
 		/*
@@ -68,6 +69,9 @@ static void serve_commandq(struct media_device *md, struct virtio_mmio *vm)
 		return;
 	}
 	virtio_mmio_notify_used(vm, VIRTIO_MEDIA_QUEUE_COMMAND);
+	/* A guest refilling as fast as we drain gets served in batches. */
+	if (vq && virtq_has_avail(vq))
+		virtio_mmio_rekick(vm, VIRTIO_MEDIA_QUEUE_COMMAND);
 }
 
 static void media_queue_notify(void *dev, struct virtio_mmio *vm, unsigned q)

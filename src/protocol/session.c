@@ -31,8 +31,8 @@ int session_open(struct media_device *md, struct vmedia_session **out)
 	int ret;
 
 	if (md->num_sessions >= md->limits.max_sessions) {
-		md_warn(md, "session limit %u reached",
-			md->limits.max_sessions);
+		md_limit_warn(md, 0, "session limit %u reached",
+			      md->limits.max_sessions);
 		return -EMFILE;
 	}
 	s = calloc(1, sizeof(*s));

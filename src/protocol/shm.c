@@ -58,8 +58,11 @@ int vmedia_shm_alloc(struct vmedia_session *s, size_t len, uint32_t *offset,
 		return -EINVAL;
 	size = align_up(len);
 	pp = find_gap(md, size, &off);
-	if (!pp)
+	if (!pp) {
+		md_limit_warn(md, 3, "shared memory region of %llu bytes full",
+			      (unsigned long long)md->shm->size);
 		return -ENOMEM;
+	}
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;

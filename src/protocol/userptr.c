@@ -70,8 +70,9 @@ static int map_entry(struct media_device *md, struct userptr_map *m,
 	if (e->len == 0)
 		return -EINVAL;
 	if (md->userptr_bytes + len > md->limits.max_userptr_bytes) {
-		md_warn(md, "USERPTR mapping limit of %llu bytes reached",
-			(unsigned long long)md->limits.max_userptr_bytes);
+		md_limit_warn(md, 2,
+			      "USERPTR mapping limit of %llu bytes reached",
+			      (unsigned long long)md->limits.max_userptr_bytes);
 		return -ENOMEM;
 	}
 	if (m->n_segs == *cap && (ret = grow(m, cap)))

@@ -58,6 +58,8 @@ struct testbus_link {
 	char name[32];
 	const char *why;   /* what the last failed handler found wrong */
 	char dev_err[160]; /* media_device_create()'s own explanation */
+	int more_fd;	   /* eventfd: a device has queue work left over */
+	struct evloop_source more_src;
 };
 
 struct link_rx {
@@ -349,6 +351,33 @@ static bool valid_size(uint32_t size)
 	return size == 1 || size == 2 || size == 4 || size == 8;
 }
 
+/* Come back for left-over queue work after the loop's other sources. */
+static void link_more(struct testbus_link *l)
+{
+	uint64_t one = 1;
+
+	(void)!write(l->more_fd, &one, sizeof(one));
+}
+
+static void link_on_more(void *ctx, uint32_t events)
+{
+	struct testbus_link *l = ctx;
+	bool again = false;
+	uint64_t n;
+
+	(void)events;
+	(void)!read(l->more_fd, &n, sizeof(n));
+	for (unsigned i = 0; i < l->num_devices && l->state == LINK_READY;
+	     i++) {
+		if (!l->dev[i].vm || !virtio_mmio_has_pending(l->dev[i].vm))
+			continue;
+		virtio_mmio_run_pending(l->dev[i].vm);
+		again |= virtio_mmio_has_pending(l->dev[i].vm);
+	}
+	if (again)
+		link_more(l);
+}
+
 static int link_access(struct testbus_link *l, const struct testbus_msg *m)
 {
 	struct testbus_msg done = { .type = TESTBUS_DONE,
@@ -379,6 +408,8 @@ static int link_access(struct testbus_link *l, const struct testbus_msg *m)
 	/* Deferred queue work runs once the access is complete, as on Xen. */
 	if (d)
 		virtio_mmio_run_pending(d->vm);
+	if (d && virtio_mmio_has_pending(d->vm))
+		link_more(l);
 	return 0;
 }
 
@@ -437,6 +468,11 @@ static int link_start(struct guest *g)
 
 	l->g = g;
 	l->domid = guest_domid(g);
+	l->more_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (l->more_fd < 0 ||
+	    evloop_add(guest_loop(g), &l->more_src, l->more_fd, EPOLLIN,
+		       link_on_more, l) < 0)
+		return -EMFILE;
 	return evloop_add(guest_loop(g), &l->src, l->fd, EPOLLIN | EPOLLRDHUP,
 			  link_on_conn, l);
 }
@@ -447,6 +483,11 @@ static void link_stop(struct guest *g)
 
 	l->state = LINK_DEAD;
 	evloop_del(guest_loop(g), &l->src);
+	if (l->more_fd >= 0) {
+		evloop_del(guest_loop(g), &l->more_src);
+		close(l->more_fd);
+		l->more_fd = -1;
+	}
 	/* Devices first: a reset may still unmap chains in guest RAM. */
 	for (unsigned i = 0; i < l->num_devices; i++) {
 		struct link_dev *d = &l->dev[i];
@@ -493,6 +534,7 @@ void *testbus_link_new(int conn_fd, const struct testbus_config *cfg)
 	if (!l)
 		return NULL;
 	l->fd = conn_fd;
+	l->more_fd = -1;
 	l->domid = VM_NO_DOM;
 	l->state = LINK_WAIT_HELLO;
 	l->mem = (struct gmem){ .ops = &testbus_gmem_ops, .ctx = &l->ram };

@@ -444,15 +444,26 @@ bool virtio_mmio_has_pending(const struct virtio_mmio *vm)
 
 void virtio_mmio_run_pending(struct virtio_mmio *vm)
 {
-	while (vm->pending && !vm->broken) {
-		unsigned q = (unsigned)__builtin_ctz(vm->pending);
+	/* Kicks re-armed by a handler (more work left) wait for next time. */
+	uint32_t todo = vm->pending;
 
-		vm->pending &= ~(1u << q);
+	vm->pending = 0;
+	while (todo && !vm->broken) {
+		unsigned q = (unsigned)__builtin_ctz(todo);
+
+		todo &= ~(1u << q);
 		/* A reset by an earlier handler may have disabled it. */
 		if (vm->q[q].vq.enabled)
 			vm->ops->queue_notify(vm->dev, vm, q);
 	}
-	vm->pending = 0;
+	if (vm->broken)
+		vm->pending = 0;
+}
+
+void virtio_mmio_rekick(struct virtio_mmio *vm, unsigned q)
+{
+	if (q < vm->info.num_queues && !vm->broken)
+		vm->pending |= 1u << q;
 }
 
 struct virtq *virtio_mmio_queue(struct virtio_mmio *vm, unsigned q)
@@ -481,7 +492,8 @@ void virtio_mmio_fail(struct virtio_mmio *vm, const char *why)
 {
 	if (vm->broken)
 		return;
-	vm_err(vm->domid, "device needs reset: %s", why);
+	if (vm_ratelimit_ok(&vm->rl))
+		vm_err(vm->domid, "device needs reset: %s", why);
 	vm->broken = true;
 	vm->pending = 0;
 	vm->status |= VIRTIO_CONFIG_S_NEEDS_RESET;

@@ -213,13 +213,50 @@ static void *client_access(void *ctx, uint64_t addr, unsigned size, bool read,
 	return NULL;
 }
 
+/* Come back for left-over queue work after the loop's other sources. */
+static void want_more(struct xen_guest *xg)
+{
+	uint64_t one = 1;
+
+	(void)!write(xg->more_fd, &one, sizeof(one));
+}
+
+/*
+ * Queue work runs after the vCPU was released. A guest that refills its
+ * ring as fast as the device drains it is served a ring's worth at a
+ * time, with the rest deferred here, so the thread still answers other
+ * vCPUs, event channels and teardown.
+ */
 static void client_done(void *ctx, void *token)
 {
+	struct xen_guest *xg = ctx;
 	struct xg_dev *d = token;
 
-	(void)ctx;
-	if (d->used)
+	if (!d->used)
+		return;
+	virtio_mmio_run_pending(d->vm);
+	if (virtio_mmio_has_pending(d->vm))
+		want_more(xg);
+}
+
+static void on_more(void *ctx, uint32_t events)
+{
+	struct xen_guest *xg = ctx;
+	bool again = false;
+	uint64_t n;
+
+	(void)events;
+	(void)!read(xg->more_fd, &n, sizeof(n));
+	for (unsigned i = 0; i < XEN_GUEST_MAX_DEVICES; i++) {
+		struct xg_dev *d = &xg->dev[i];
+
+		if (!d->used || !virtio_mmio_has_pending(d->vm))
+			continue;
 		virtio_mmio_run_pending(d->vm);
+		again |= virtio_mmio_has_pending(d->vm);
+	}
+	if (again)
+		want_more(xg);
 }
 
 static void client_invalidate(void *ctx)
@@ -336,6 +373,9 @@ static int xg_start(struct guest *g)
 	if (r == 0)
 		r = evloop_add(loop, &xg->ctl_src, xg->ctl_fd, EPOLLIN, on_ctl,
 			       xg);
+	if (r == 0)
+		r = evloop_add(loop, &xg->more_src, xg->more_fd, EPOLLIN,
+			       on_more, xg);
 	if (r < 0) {
 		vm_err((int)xg->domid, "%s",
 		       xg->err[0] ? xg->err : strerror(-r));
@@ -355,6 +395,7 @@ static void xg_stop(struct guest *g)
 
 	evloop_del(loop, &xg->ev_src);
 	evloop_del(loop, &xg->ctl_src);
+	evloop_del(loop, &xg->more_src);
 	for (unsigned i = 0; i < XEN_GUEST_MAX_DEVICES; i++)
 		if (xg->dev[i].used)
 			dev_remove(xg, &xg->dev[i]);

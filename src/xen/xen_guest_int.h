@@ -36,7 +36,8 @@ struct xen_guest {
 	struct xen_hub *hub;
 	struct media_limits limits;
 	unsigned cache_pages, max_pages, max_grants;
-	int ctl_fd; /* eventfd: commands wait */
+	int ctl_fd;  /* eventfd: commands wait */
+	int more_fd; /* eventfd: a device has queue work left over */
 	/* Under hub->lock. */
 	struct xg_cmd *cmds, **cmd_tail;
 	bool ended;
@@ -51,7 +52,7 @@ struct xen_guest {
 	struct xen_gnttab *gnttab;
 	struct gmem_xen *gx;
 	struct xen_ioreq_srv *srv;
-	struct evloop_source ctl_src, ev_src;
+	struct evloop_source ctl_src, ev_src, more_src;
 	struct xg_dev dev[XEN_GUEST_MAX_DEVICES];
 	char err[256];
 };

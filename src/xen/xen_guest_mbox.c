@@ -89,9 +89,14 @@ struct xen_guest *xen_guest_new(const struct xen_guest_params *p)
 	if (!xg)
 		return NULL;
 	xg->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (xg->ctl_fd < 0) {
+	xg->more_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (xg->ctl_fd < 0 || xg->more_fd < 0) {
 		int err = errno;
 
+		if (xg->ctl_fd >= 0)
+			close(xg->ctl_fd);
+		if (xg->more_fd >= 0)
+			close(xg->more_fd);
 		free(xg);
 		errno = err;
 		return NULL;
@@ -123,6 +128,7 @@ void xen_guest_free(struct xen_guest *xg)
 		c = next;
 	}
 	close(xg->ctl_fd);
+	close(xg->more_fd);
 	xen_hub_put(xg->hub);
 	free(xg);
 }

@@ -99,9 +99,9 @@ static unsigned bufs_alloc(struct vcam_dev *dev, struct vcam_session *s,
 		made++;
 	}
 	if (*err)
-		vm_warn(vcam_domid(s),
-			"vcam: buffer memory: made %u of %u (%d)", made, count,
-			*err);
+		vm_debug(vcam_domid(s),
+			 "vcam: buffer memory: made %u of %u (%d)", made, count,
+			 *err);
 	/* No shared memory region: MMAP is not possible on this device. */
 	if (*err == -ENOTTY)
 		*err = -EINVAL;
