@@ -21,13 +21,12 @@
 
 #include "backends/registry.h"
 #include "testbus/shm_memfd.h"
+#include "vmedia/fdmsg.h"
 #include "vmedia/log.h"
 #include "vmedia/media_device.h"
 #include "vmedia/testbus_wire.h"
 #include "vmedia/virtio_mmio.h"
 
-/* More fds than the protocol ever carries, so extras are seen and closed. */
-#define LINK_MAX_FDS 4u
 /* Messages handled per wakeup: the loop's other fds get their turn. */
 #define LINK_BATCH    64u
 #define LINK_SPEC_MAX 256u
@@ -64,38 +63,8 @@ struct testbus_link {
 
 struct link_rx {
 	struct testbus_msg msg;
-	int fds[LINK_MAX_FDS];
-	unsigned nfds;
+	struct fdmsg_fds fds;
 };
-
-static void close_fds(struct link_rx *rx)
-{
-	for (unsigned i = 0; i < rx->nfds; i++)
-		close(rx->fds[i]);
-	rx->nfds = 0;
-}
-
-static void collect_fds(struct link_rx *rx, struct msghdr *mh)
-{
-	struct cmsghdr *c;
-
-	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (rx->nfds < LINK_MAX_FDS)
-				rx->fds[rx->nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-}
 
 /*
  * 1 with a whole message in rx, 0 when there is nothing to read, or a
@@ -104,67 +73,17 @@ static void collect_fds(struct link_rx *rx, struct msghdr *mh)
  */
 static int link_recv(struct testbus_link *l, struct link_rx *rx)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * LINK_MAX_FDS)];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = &rx->msg, .iov_len = sizeof(rx->msg) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf.buf,
-			     .msg_controllen = sizeof(cbuf.buf) };
-	ssize_t n;
+	int r = fdmsg_recv(l->fd, &rx->msg, sizeof(rx->msg), MSG_DONTWAIT,
+			   &rx->fds);
 
-	rx->nfds = 0;
-	do {
-		n = recvmsg(l->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0
-							       : -ECONNRESET;
-	collect_fds(rx, &mh);
-	if (n == 0) {
-		close_fds(rx);
-		return -ECONNRESET;
-	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (size_t)n != sizeof(rx->msg)) {
-		close_fds(rx);
-		return -EBADMSG;
-	}
-	return 1;
+	return r < 0 && r != -EBADMSG ? -ECONNRESET : r;
 }
 
 /* Send one message with nfds fds (0..2); 0 or a negative errno. */
 static int link_send_fds(struct testbus_link *l, const struct testbus_msg *m,
 			 const int *fds, unsigned nfds)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 2)];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	if (nfds) {
-		struct cmsghdr *c;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
-	}
-	do {
-		n = sendmsg(l->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return (size_t)n == sizeof(*m) ? 0 : -EIO;
+	return fdmsg_send(l->fd, m, sizeof(*m), fds, nfds, MSG_DONTWAIT);
 }
 
 static int link_send(struct testbus_link *l, const struct testbus_msg *m,
@@ -298,10 +217,10 @@ static int link_hello(struct testbus_link *l, struct link_rx *rx)
 	if (m->version != TESTBUS_VERSION)
 		return link_violation(l, EPROTONOSUPPORT,
 				      "HELLO of another protocol version");
-	if (rx->nfds != 1)
+	if (rx->fds.n != 1)
 		return link_violation(l, EPROTO,
 				      "HELLO must carry exactly one fd");
-	r = testbus_ram_map(&l->ram, rx->fds[0], m->addr, m->value, &why);
+	r = testbus_ram_map(&l->ram, rx->fds.fd[0], m->addr, m->value, &why);
 	if (r < 0)
 		return link_violation(l, -r, why);
 	for (unsigned i = 0; i < l->num_devices; i++) {
@@ -421,11 +340,11 @@ static int link_handle(struct testbus_link *l, struct link_rx *rx)
 
 	if (type == TESTBUS_HELLO) {
 		r = link_hello(l, rx);
-		close_fds(rx); /* the mapping keeps the RAM */
+		fdmsg_close(&rx->fds); /* the mapping keeps the RAM */
 		return r;
 	}
-	if (rx->nfds) {
-		close_fds(rx);
+	if (rx->fds.n) {
+		fdmsg_close(&rx->fds);
 		return link_violation(l, EPROTO,
 				      "fd on a message other than HELLO");
 	}

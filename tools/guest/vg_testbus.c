@@ -21,11 +21,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "vmedia/fdmsg.h"
 #include "vmedia/testbus_wire.h"
 
 /* How long one answer may take: generous, sanitizer builds are slow. */
 #define TB_TIMEOUT_S 30
-#define TB_MAX_FDS   4u
 #define TB_PAGE	     4096u
 
 struct vg_testbus {
@@ -41,97 +41,24 @@ struct vg_testbus {
 
 struct tb_rx {
 	struct testbus_msg msg;
-	int fds[TB_MAX_FDS];
-	unsigned nfds;
+	struct fdmsg_fds fds;
 };
-
-static void tb_close_fds(struct tb_rx *rx)
-{
-	for (unsigned i = 0; i < rx->nfds; i++)
-		close(rx->fds[i]);
-	rx->nfds = 0;
-}
-
-static void tb_collect_fds(struct tb_rx *rx, struct msghdr *mh)
-{
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-		size_t n;
-
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++) {
-			int fd;
-
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (rx->nfds < TB_MAX_FDS)
-				rx->fds[rx->nfds++] = fd;
-			else
-				close(fd);
-		}
-	}
-}
 
 /* One whole message; 0 or a negative errno (-ETIMEDOUT, -ECONNRESET). */
 static int tb_recv(int sock, struct tb_rx *rx)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * TB_MAX_FDS)];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = &rx->msg, .iov_len = sizeof(rx->msg) };
-	struct msghdr mh = { .msg_iov = &iov,
-			     .msg_iovlen = 1,
-			     .msg_control = cbuf.buf,
-			     .msg_controllen = sizeof(cbuf.buf) };
-	ssize_t n;
+	/* The socket has a receive timeout: "nothing there" means it ran out.
+	 */
+	int r = fdmsg_recv(sock, &rx->msg, sizeof(rx->msg), 0, &rx->fds);
 
-	rx->nfds = 0;
-	do {
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT
-							       : -errno;
-	tb_collect_fds(rx, &mh);
-	if (n == 0)
-		return -ECONNRESET;
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (size_t)n != sizeof(rx->msg)) {
-		tb_close_fds(rx);
-		return -EBADMSG;
-	}
-	return 0;
+	return r == 1 ? 0 : r == 0 ? -ETIMEDOUT : r;
 }
 
 static int tb_send(int sock, const struct testbus_msg *m, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
+	int r = fdmsg_send(sock, m, sizeof(*m), &fd, fd >= 0 ? 1 : 0, 0);
 
-	if (fd >= 0) {
-		struct cmsghdr *c;
-
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(fd));
-	}
-	do {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
-	return (size_t)n == sizeof(*m) ? 0 : -EIO;
+	return r == -EAGAIN ? -ETIMEDOUT : r;
 }
 
 /* The errno an ERROR message carries, kept in errno's range. */
@@ -151,7 +78,7 @@ static int tb_access(struct vg_testbus *tb, struct testbus_msg *m)
 	if (r == 0)
 		r = tb_recv(tb->sock, &rx);
 	if (r == 0) {
-		tb_close_fds(&rx);
+		fdmsg_close(&rx.fds);
 		if (rx.msg.type == TESTBUS_DONE)
 			m->value = rx.msg.value;
 		else
@@ -333,18 +260,18 @@ static int tb_add_device(struct vg_testbus *tb, struct tb_rx *rx)
 	int r = 0;
 
 	if (m->version != TESTBUS_VERSION || m->size != i ||
-	    i >= VG_MAX_DEVICES || rx->nfds != (shm ? 2u : 1u) ||
+	    i >= VG_MAX_DEVICES || rx->fds.n != (shm ? 2u : 1u) ||
 	    m->value < 0x100 || m->value > UINT32_MAX)
 		r = -EPROTO;
 	if (r == 0 && shm)
-		r = tb_map_shm(&tb->t.dev[i], rx->fds[1], m->value2);
+		r = tb_map_shm(&tb->t.dev[i], rx->fds.fd[1], m->value2);
 	if (r < 0) {
-		tb_close_fds(rx);
+		fdmsg_close(&rx->fds);
 		return r;
 	}
 	/* The SHM fd now belongs to dev[i] (tb_map_shm kept it). */
-	tb->irq_fd[i] = rx->fds[0];
-	tb->t.dev[i].irq_fd = rx->fds[0];
+	tb->irq_fd[i] = rx->fds.fd[0];
+	tb->t.dev[i].irq_fd = rx->fds.fd[0];
 	tb->t.dev[i].mmio_base = m->addr;
 	tb->t.dev[i].mmio_size = m->value;
 	tb->t.num_devices++;
@@ -369,7 +296,7 @@ static int tb_handshake(struct vg_testbus *tb)
 			r = tb_add_device(tb, &rx);
 			continue;
 		}
-		tb_close_fds(&rx);
+		fdmsg_close(&rx.fds);
 		if (rx.msg.type == TESTBUS_READY)
 			return rx.msg.size == tb->t.num_devices ? 0 : -EPROTO;
 		r = rx.msg.type == TESTBUS_ERROR ? tb_error_of(&rx.msg)
