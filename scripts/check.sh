@@ -44,6 +44,18 @@ make -C "$B" -s distcheck >"$B/distcheck.log" 2>&1 || {
 }
 [ $status = 0 ] && echo "distcheck: ok"
 
+echo "== fuzzing: libFuzzer, each target 60 s, ASan + UBSan"
+install_deps clang libclang-rt-14-dev
+F=$VMEDIA_SRC/build-fuzz
+if build "$F" CC=clang --enable-fuzzing >"$B/fuzz-build.log" 2>&1 &&
+	make -C "$F" -s fuzz-regress && make -C "$F" -s fuzz-short | tee "$B/fuzz.log"; then
+	pass=$((pass + $(grep -c ': no crash$' "$B/fuzz.log")))
+else
+	status=1
+	fail=$((fail + 1))
+	tail -n 20 "$B/fuzz-build.log"
+fi
+
 echo "== arm64 cross-build (the Xen rig runs vmediad on Arm)"
 if "$VMEDIA_SRC/scripts/cross-arm64.sh" >"$B/cross-arm64.log" 2>&1 &&
 	file "$VMEDIA_SRC/build-arm64/vmediad" | grep -q "ARM aarch64"; then

@@ -46,12 +46,13 @@ static bool all_chars(const char *v, size_t len, bool hex)
 
 int xs_parse_u64(const char *v, size_t len, uint64_t *out)
 {
-	bool hex = len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
 	unsigned long long n;
 	char *end;
+	bool hex;
 
 	if (!number_shape_ok(v, len))
 		return -EINVAL;
+	hex = len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X');
 	/* "0x..." is hex, "0" is 0; "017" would be octal to strtoull. */
 	if (hex ? !all_chars(v + 2, len - 2, true)
 		: !all_chars(v, len, false) || (v[0] == '0' && len > 1))
