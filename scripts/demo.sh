@@ -8,6 +8,7 @@ install_deps
 B=$VMEDIA_SRC/build
 OUT=${VMEDIA_DEMO_OUT:-$VMEDIA_SRC/out/frames}
 build "$B"
+mkdir -p "$OUT"
 
 sock=$(mktemp -u /tmp/vmedia-demo.XXXXXX.sock)
 "$B/vmediad" --test-socket "$sock" &
