@@ -44,6 +44,19 @@ make -C "$B" -s distcheck >"$B/distcheck.log" 2>&1 || {
 }
 [ $status = 0 ] && echo "distcheck: ok"
 
+echo "== the quick start's demo (scripts/demo.sh)"
+demo_out=$(mktemp -d /tmp/vmedia-demo-check.XXXXXX)
+if VMEDIA_DEMO_OUT=$demo_out "$VMEDIA_SRC/scripts/demo.sh" >"$B/demo.log" 2>&1 &&
+	[ "$(ls "$demo_out"/frame-*.png 2>/dev/null | wc -l)" = 30 ]; then
+	echo "demo: 30 PNGs written"
+	pass=$((pass + 1))
+else
+	status=1
+	fail=$((fail + 1))
+	tail -n 20 "$B/demo.log"
+fi
+rm -rf "$demo_out"
+
 echo "== fuzzing: libFuzzer, each target 60 s, ASan + UBSan"
 install_deps clang libclang-rt-14-dev
 F=$VMEDIA_SRC/build-fuzz
