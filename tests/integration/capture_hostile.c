@@ -414,26 +414,47 @@ static void test_close_while_streaming(void)
 
 /* ---- events ------------------------------------------------------------- */
 
-static void test_starved_eventq(void)
+/*
+ * On a device of a guest that posted no event buffers: 4 MMAP buffers
+ * queued and streaming, so 4 DQBUF events wait in the device. The
+ * helpers above work on sp, which points at that device until
+ * stop_starved() puts the previous one back.
+ */
+static struct vg_media *start_starved(struct vg_media *m, uint32_t *s,
+				      uint64_t *addr)
 {
 	struct vg_media *keep = sp;
-	uint32_t s;
 
-	sp = hungry[0]; /* the helpers work on sp */
-	s = open_ok(sp);
+	sp = m;
+	*s = open_ok(sp);
+	set_yuyv(*s);
+	TAP_EQ(vg_media_set_event_buffers(sp, 0), 0);
+	if (setup_mmap(*s, 4, addr) == 0) {
+		for (unsigned i = 0; i < 4; i++)
+			TAP_EQ(qbuf_mmap(*s, i), 0);
+		TAP_EQ(streamctl(sp, *s, _IOC_NR(VIDIOC_STREAMON),
+				 V4L2_BUF_TYPE_VIDEO_CAPTURE),
+		       0);
+	}
+	expect_quiet(sp);
+	return keep;
+}
+
+static void stop_starved(struct vg_media *keep, uint32_t s, uint64_t *addr)
+{
+	vg_media_set_event_buffers(sp, 0);
+	TAP_EQ(vg_media_close(sp, s), 0);
+	munmap_all(addr, 4);
+	sp = keep;
+}
+
+static void test_starved_eventq(void)
+{
 	struct vg_media_event ev;
 	uint64_t addr[4];
+	uint32_t s;
+	struct vg_media *keep = start_starved(hungry[0], &s, addr);
 
-	set_yuyv(s);
-	TAP_EQ(vg_media_set_event_buffers(sp, 0), 0);
-	if (setup_mmap(s, 4, addr))
-		goto out;
-	for (unsigned i = 0; i < 4; i++)
-		TAP_EQ(qbuf_mmap(s, i), 0);
-	TAP_EQ(streamctl(sp, s, _IOC_NR(VIDIOC_STREAMON),
-			 V4L2_BUF_TYPE_VIDEO_CAPTURE),
-	       0);
-	expect_quiet(sp);
 	TAP_EQ(vg_media_set_event_buffers(sp, VG_MEDIA_EVENT_BUFS), 0);
 	for (uint32_t seq = 0; seq < 4; seq++) {
 		TAP_EQ(vg_media_next_event(sp, WAIT_MS, &ev), 1);
@@ -443,43 +464,22 @@ static void test_starved_eventq(void)
 	TAP_EQ(streamctl(sp, s, _IOC_NR(VIDIOC_STREAMOFF),
 			 V4L2_BUF_TYPE_VIDEO_CAPTURE),
 	       0);
-out:
-	vg_media_set_event_buffers(sp, 0);
-	TAP_EQ(vg_media_close(sp, s), 0);
-	munmap_all(addr, 4);
-	sp = keep;
+	stop_starved(keep, s, addr);
 }
 
 static void test_streamoff_purges(void)
 {
-	struct vg_media *keep = sp;
-	uint32_t s;
-
-	sp = hungry[1];
-	s = open_ok(sp);
 	uint64_t addr[4];
+	uint32_t s;
+	struct vg_media *keep = start_starved(hungry[1], &s, addr);
 
-	set_yuyv(s);
-	TAP_EQ(vg_media_set_event_buffers(sp, 0), 0);
-	if (setup_mmap(s, 4, addr))
-		goto out;
-	for (unsigned i = 0; i < 4; i++)
-		TAP_EQ(qbuf_mmap(s, i), 0);
-	TAP_EQ(streamctl(sp, s, _IOC_NR(VIDIOC_STREAMON),
-			 V4L2_BUF_TYPE_VIDEO_CAPTURE),
-	       0);
-	expect_quiet(sp);
 	TAP_EQ(streamctl(sp, s, _IOC_NR(VIDIOC_STREAMOFF),
 			 V4L2_BUF_TYPE_VIDEO_CAPTURE),
 	       0);
 	/* The frames done before STREAMOFF must never reach the guest. */
 	TAP_EQ(vg_media_set_event_buffers(sp, VG_MEDIA_EVENT_BUFS), 0);
 	expect_quiet(sp);
-out:
-	vg_media_set_event_buffers(sp, 0);
-	TAP_EQ(vg_media_close(sp, s), 0);
-	munmap_all(addr, 4);
-	sp = keep;
+	stop_starved(keep, s, addr);
 }
 
 void capture_hostile_cases(struct vg_media *dev, struct test_guest *g,
