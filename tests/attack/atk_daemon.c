@@ -10,28 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "atk.h"
-
-#define MAX_ARGS 32
+#include "daemon_proc.h"
 
 int64_t atk_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return test_now_ms();
 }
 
 void atk_sleep_ms(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
+	test_sleep_ms(ms);
 }
 
 int atk_daemon_prepare(struct atk_daemon *d, const char *conf_text)
@@ -58,45 +51,14 @@ int atk_daemon_prepare(struct atk_daemon *d, const char *conf_text)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
-/* In the child: stderr to the log, then exec. Never returns. */
-static void exec_daemon(const struct atk_daemon *d, const char *path,
-			const char **argv)
-{
-	int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-	/* Never outlive the test, whatever happens to it. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (fd >= 0)
-		dup2(fd, STDERR_FILENO);
-	execv(path, (char *const *)argv);
-	fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
-	_exit(127);
-}
-
 int atk_daemon_start(struct atk_daemon *d, const char *const *args)
 {
-	const char *vmediad = getenv("VMEDIAD");
-	const char *argv[MAX_ARGS + 4];
-	unsigned n = 0;
-	int r;
+	int r = atk_daemon_prepare(d, NULL);
 
-	if (!vmediad)
-		return -ENOENT;
-	r = atk_daemon_prepare(d, NULL);
 	if (r < 0)
 		return r;
-	argv[n++] = "vmediad";
-	argv[n++] = "--test-socket";
-	argv[n++] = d->sock;
-	for (unsigned i = 0; args && args[i] && n < MAX_ARGS + 3; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	d->pid = fork();
-	if (d->pid < 0)
-		return -errno;
-	if (d->pid == 0)
-		exec_daemon(d, vmediad, argv);
-	return 0;
+	d->pid = daemon_spawn(d->sock, args, d->log);
+	return d->pid < 0 ? (int)d->pid : 0;
 }
 
 bool atk_daemon_alive(struct atk_daemon *d)
@@ -108,25 +70,11 @@ bool atk_daemon_alive(struct atk_daemon *d)
 
 int atk_daemon_stop(struct atk_daemon *d, int timeout_ms)
 {
-	int64_t deadline = atk_now_ms() + timeout_ms;
-	int status;
+	int status = daemon_wait_stop(&d->pid, timeout_ms);
 
-	if (d->pid <= 0)
-		return -1;
-	kill(d->pid, SIGTERM);
-	while (atk_now_ms() < deadline) {
-		pid_t r = waitpid(d->pid, &status, WNOHANG);
-
-		if (r == d->pid) {
-			d->pid = -1;
-			d->exit_status = status;
-			return status;
-		}
-		if (r < 0)
-			return -1;
-		atk_sleep_ms(10);
-	}
-	return -1;
+	if (d->pid < 0)
+		d->exit_status = status;
+	return status;
 }
 
 void atk_daemon_cleanup(struct atk_daemon *d)

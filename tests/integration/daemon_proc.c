@@ -2,6 +2,7 @@
 #include "daemon_proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,45 +23,65 @@ int64_t test_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void pause_ms(long ms)
+void test_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
 	nanosleep(&ts, NULL);
 }
 
-int daemon_start(struct daemon_proc *d, const char *const *args)
+/* In the child: stderr to the log, then exec. Never returns. */
+static void exec_daemon(const char *path, const char **argv,
+			const char *log_path)
+{
+	/* Never outlive the test, whatever happens to it. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (log_path) {
+		int fd = open(log_path,
+			      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			dup2(fd, STDERR_FILENO);
+	}
+	execv(path, (char *const *)argv);
+	fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+pid_t daemon_spawn(const char *sock, const char *const *args,
+		   const char *log_path)
 {
 	const char *vmediad = getenv("VMEDIAD");
 	const char *argv[MAX_ARGS + 4];
 	unsigned n = 0;
+	pid_t pid;
 
-	memset(d, 0, sizeof(*d));
-	d->pid = -1;
 	if (!vmediad)
 		return -ENOENT;
+	argv[n++] = "vmediad";
+	argv[n++] = "--test-socket";
+	argv[n++] = sock;
+	for (unsigned i = 0; args && args[i] && n < MAX_ARGS + 3; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		exec_daemon(vmediad, argv, log_path);
+	return pid;
+}
+
+int daemon_start(struct daemon_proc *d, const char *const *args)
+{
+	memset(d, 0, sizeof(*d));
+	d->pid = -1;
 	snprintf(d->dir, sizeof(d->dir), "/tmp/vmedia-test.XXXXXX");
 	if (!mkdtemp(d->dir))
 		return -errno;
 	snprintf(d->sock, sizeof(d->sock), "%s/sock", d->dir);
-	argv[n++] = "vmediad";
-	argv[n++] = "--test-socket";
-	argv[n++] = d->sock;
-	for (unsigned i = 0; args && args[i] && n < MAX_ARGS + 3; i++)
-		argv[n++] = args[i];
-	argv[n] = NULL;
-	d->pid = fork();
-	if (d->pid < 0)
-		return -errno;
-	if (d->pid == 0) {
-		/* Never outlive the test, whatever happens to it. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(vmediad, (char *const *)argv);
-		fprintf(stderr, "cannot run %s: %s\n", vmediad,
-			strerror(errno));
-		_exit(127);
-	}
-	return 0;
+	d->pid = daemon_spawn(d->sock, args, NULL);
+	return d->pid < 0 ? (int)d->pid : 0;
 }
 
 bool daemon_running(struct daemon_proc *d)
@@ -70,26 +91,31 @@ bool daemon_running(struct daemon_proc *d)
 	return d->pid > 0 && waitpid(d->pid, &status, WNOHANG) == 0;
 }
 
-int daemon_stop(struct daemon_proc *d, int timeout_ms)
+int daemon_wait_stop(pid_t *pid, int timeout_ms)
 {
 	int64_t deadline = test_now_ms() + timeout_ms;
 	int status;
 
-	if (d->pid <= 0)
+	if (*pid <= 0)
 		return -1;
-	kill(d->pid, SIGTERM);
+	kill(*pid, SIGTERM);
 	while (test_now_ms() < deadline) {
-		pid_t r = waitpid(d->pid, &status, WNOHANG);
+		pid_t r = waitpid(*pid, &status, WNOHANG);
 
-		if (r == d->pid) {
-			d->pid = -1;
+		if (r == *pid) {
+			*pid = -1;
 			return status;
 		}
 		if (r < 0)
 			return -1;
-		pause_ms(10);
+		test_sleep_ms(10);
 	}
 	return -1;
+}
+
+int daemon_stop(struct daemon_proc *d, int timeout_ms)
+{
+	return daemon_wait_stop(&d->pid, timeout_ms);
 }
 
 void daemon_cleanup(struct daemon_proc *d)
@@ -118,7 +144,7 @@ int guest_connect(struct daemon_proc *d, struct test_guest *g,
 		if ((r != -ENOENT && r != -ECONNREFUSED) ||
 		    test_now_ms() > deadline || !daemon_running(d))
 			break;
-		pause_ms(10);
+		test_sleep_ms(10);
 	}
 	if (r == 0)
 		r = vg_ram_init(&g->ram, g->t);

@@ -41,5 +41,16 @@ int guest_connect(struct daemon_proc *d, struct test_guest *g,
 void guest_disconnect(struct test_guest *g);
 
 int64_t test_now_ms(void);
+void test_sleep_ms(long ms);
+
+/*
+ * The primitives under daemon_start/daemon_stop, for tests that keep their
+ * own records: fork $VMEDIAD --test-socket sock ARGS... (stderr appended
+ * to log_path when it is not NULL); the child pid or a negative errno.
+ */
+pid_t daemon_spawn(const char *sock, const char *const *args,
+		   const char *log_path);
+/* SIGTERM *pid and wait; its wait status (then *pid = -1) or -1. */
+int daemon_wait_stop(pid_t *pid, int timeout_ms);
 
 #endif
