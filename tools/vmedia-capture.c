@@ -16,9 +16,10 @@
 #include "backends/vcam/tpg.h"
 #include "png_write.h"
 #include "vg_capture.h"
+#include "vg_connect.h"
 
 struct opts {
-	const char *socket;
+	struct vg_where where;
 	const char *out;
 	unsigned frames;
 	unsigned device;
@@ -28,9 +29,15 @@ struct opts {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: vmedia-capture --socket PATH [OPTION]...\n"
-		"Capture frames from a virtio-media device as a test guest.\n\n"
+		"Usage: vmedia-capture (--socket PATH | --devmem ADDR) "
+		"[OPTION]...\n"
+		"Capture frames from a virtio-media device as a guest.\n\n"
 		"  -s, --socket PATH    vmediad's test socket\n"
+		"      --devmem ADDR    inside a Xen guest: the device's MMIO "
+		"window\n"
+		"                       (needs root; virtio_mmio not loaded)\n"
+		"      --grants         with --devmem: grant memory to the "
+		"backend\n"
 		"  -d, --device N       device index (default 0)\n"
 		"  -n, --frames N       frames to capture (default 30)\n"
 		"  -o, --out DIR        write frame-NNN.png there (default: "
@@ -50,6 +57,8 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "devmem", required_argument, NULL, 'D' },
+		{ "grants", no_argument, NULL, 'G' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "frames", required_argument, NULL, 'n' },
 		{ "out", required_argument, NULL, 'o' },
@@ -61,7 +70,8 @@ static int parse(int argc, char **argv, struct opts *o)
 	};
 	int c;
 
-	*o = (struct opts){ .frames = 30,
+	*o = (struct opts){ .where = { .ram_size = 256ull << 20 },
+			    .frames = 30,
 			    .cap = { .fourcc = V4L2_PIX_FMT_YUYV,
 				     .width = 640,
 				     .height = 480,
@@ -71,7 +81,13 @@ static int parse(int argc, char **argv, struct opts *o)
 	       -1) {
 		switch (c) {
 		case 's':
-			o->socket = optarg;
+			o->where.socket = optarg;
+			break;
+		case 'D':
+			o->where.devmem = optarg;
+			break;
+		case 'G':
+			o->where.grants = true;
 			break;
 		case 'd':
 			o->device = (unsigned)atoi(optarg);
@@ -114,8 +130,9 @@ static int parse(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 	}
-	if (!o->socket) {
-		fprintf(stderr, "vmedia-capture: --socket PATH is required\n");
+	if (!o->where.socket == !o->where.devmem) {
+		fprintf(stderr, "vmedia-capture: give --socket PATH or "
+				"--devmem ADDR\n");
 		return -1;
 	}
 	return 0;
@@ -206,6 +223,7 @@ int main(int argc, char **argv)
 	struct vg_ram ram;
 	struct vg_media m;
 	struct vg_capture c;
+	char msg[256];
 	int r = parse(argc, argv, &o);
 
 	if (r)
@@ -215,12 +233,9 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	r = vg_testbus_connect(o.socket, 256ull << 20, &t);
+	r = vg_connect(&o.where, &t, msg, sizeof(msg));
 	if (r) {
-		fprintf(stderr,
-			"vmedia-capture: cannot connect to %s: %s (is vmediad "
-			"running with --test-socket?)\n",
-			o.socket, strerror(-r));
+		fprintf(stderr, "vmedia-capture: %s\n", msg);
 		return 1;
 	}
 	r = vg_ram_init(&ram, t);

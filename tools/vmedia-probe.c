@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vg_connect.h"
 #include "vg_ram.h"
 #include "vg_transport.h"
 #include "vg_virtio.h"
@@ -78,9 +79,15 @@ static const char *const devnode_types[] = { "video",  "vbi", "radio",
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vmedia-probe --socket PATH\n"
-		   "Connects to vmediad's test socket as a guest and prints "
-		   "its virtio-media devices.\n");
+	fprintf(f,
+		"usage: vmedia-probe --socket PATH | --devmem ADDR[,ADDR...] "
+		"[--grants]\n"
+		"Brings up vmediad's virtio-media devices as a guest "
+		"driver would and prints them:\n"
+		"over the test socket, or inside a Xen guest through the "
+		"devices' MMIO windows\n"
+		"(root; virtio_mmio not loaded; --grants for "
+		"grant_usage=1 devices).\n");
 }
 
 static void print_features(uint64_t f)
@@ -280,19 +287,24 @@ static int probe_device(struct probe *p, unsigned i)
 	return r;
 }
 
-static const char *parse_args(int argc, char **argv)
+static void parse_args(int argc, char **argv, struct vg_where *w)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "devmem", required_argument, NULL, 'D' },
+		{ "grants", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
 		if (c == 's') {
-			path = optarg;
+			w->socket = optarg;
+		} else if (c == 'D') {
+			w->devmem = optarg;
+		} else if (c == 'G') {
+			w->grants = true;
 		} else if (c == 'h') {
 			usage(stdout);
 			exit(0);
@@ -301,25 +313,23 @@ static const char *parse_args(int argc, char **argv)
 			exit(2);
 		}
 	}
-	if (!path || optind != argc) {
+	if (!w->socket == !w->devmem || optind != argc) {
 		usage(stderr);
 		exit(2);
 	}
-	return path;
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = parse_args(argc, argv);
+	struct vg_where w = { .ram_size = PROBE_RAM };
 	struct probe p = { 0 };
-	int r = vg_testbus_connect(path, PROBE_RAM, &p.t);
+	char msg[256];
+	int r;
 
+	parse_args(argc, argv, &w);
+	r = vg_connect(&w, &p.t, msg, sizeof(msg));
 	if (r < 0) {
-		fprintf(stderr, "vmedia-probe: cannot connect to %s: %s%s\n",
-			path, strerror(-r),
-			r == -ENOENT || r == -ECONNREFUSED
-				? " (is vmediad running with --test-socket?)"
-				: "");
+		fprintf(stderr, "vmedia-probe: %s\n", msg);
 		return 1;
 	}
 	r = vg_ram_init(&p.ram, p.t);

@@ -168,7 +168,28 @@ variant() { # LABEL DEVICE FOURCC
 	stop_daemon
 }
 
+# The driver's RAM scattered page by page, as inside a real Xen guest:
+# every ring, command, SG list and USERPTR plane reaches the device split
+# at page boundaries (tools/guest/vg_transport.h, dma_addr).
+scattered() { # LABEL DEVICE FOURCC
+	scatter="VMEDIA_SCATTER_RAM=1 VMEDIA_GUEST_RAM_MB=64"
+	if ! start_daemon "$2"; then
+		not_ok "$1: vmediad did not start"
+		diag <"$work/vmediad.log"
+		return
+	fi
+	# shellcheck disable=SC2086 # $scatter is a list of assignments
+	check_capture "$1" "$3" mmap $scatter
+	# shellcheck disable=SC2086
+	check_capture "$1" "$3" user VMEDIA_ALLOW_USERPTR=1 $scatter
+	# shellcheck disable=SC2086
+	check_compliance "$1 MMAP+USERPTR" VMEDIA_ALLOW_USERPTR=1 $scatter
+	stop_daemon
+}
+
 variant "single-planar" vcam:unpaced YUYV
 variant "multi-planar" vcam:mplane,unpaced NV12
+scattered "scattered RAM, single-planar" vcam:unpaced YUYV
+scattered "scattered RAM, multi-planar" vcam:mplane,unpaced NV12
 echo "1..$n"
 exit $failed

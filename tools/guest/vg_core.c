@@ -418,6 +418,7 @@ int vg_core_create(struct vg_media *m, const struct vg_core_opts *o,
 	c->vfl_type = m->config.device_type;
 	c->irq_fd = d->irq_fd;
 	c->shm_fd = d->shm_fd;
+	c->shm_fd_offset = d->shm_fd_offset;
 	c->sys_mmap = o && o->sys_mmap ? o->sys_mmap : mmap;
 	c->sys_munmap = o && o->sys_munmap ? o->sys_munmap : munmap;
 	probe_dir(c);

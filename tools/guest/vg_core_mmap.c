@@ -141,7 +141,8 @@ int vg_core_mmap(struct vg_file *f, void *addr, size_t len, int prot, int flags,
 	if (r)
 		return r;
 	/* Unlocked: a MAP_FIXED mapping may make an interposer call us. */
-	p = c->sys_mmap(addr, len, prot, flags, c->shm_fd, (off_t)shm_addr);
+	p = c->sys_mmap(addr, len, prot, flags, c->shm_fd,
+			(off_t)(c->shm_fd_offset + shm_addr));
 	r = p == MAP_FAILED ? -errno : 0;
 	vg_core_lock(c);
 	if (r == 0 && (flags & MAP_FIXED))

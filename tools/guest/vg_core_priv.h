@@ -110,6 +110,7 @@ struct vg_core {
 	struct vg_file *files;
 	struct vg_core_wait *waiters;
 	int irq_fd, shm_fd;
+	uint64_t shm_fd_offset; /* SHM offset 0 in shm_fd */
 	/* mappings */
 	struct vg_map *maps;
 	unsigned nmaps, maps_cap;

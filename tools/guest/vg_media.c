@@ -205,12 +205,16 @@ static int run_payload(struct vg_media *m, size_t body, size_t sg_off,
 static int put_sg(struct vg_media *m, const struct vg_media_sg *sg,
 		  size_t *sg_off)
 {
-	size_t done = 0, step = sg->seg ? sg->seg : sg->len;
+	struct vg_transport *t = m->dev.t;
+	/* Device addresses may be contiguous only within a page. */
+	size_t seg = vg_dma_paged(t) ? VG_PAGE_SIZE : sg->seg;
+	size_t done = 0, step = seg ? seg : sg->len;
 	int n = 0;
 
 	while (done < sg->len) {
-		struct sg_entry e = { .start = sg->mem->gpa + done };
-		size_t room = sg->seg ? step - (size_t)(e.start % step) : step;
+		uint64_t gpa = sg->mem->gpa + done;
+		struct sg_entry e = { .start = vg_dma(t, gpa) };
+		size_t room = seg ? step - (size_t)(gpa % step) : step;
 		size_t len = sg->len - done < room ? sg->len - done : room;
 
 		if (*sg_off + sizeof(e) > SG_OFF + SG_MAX)

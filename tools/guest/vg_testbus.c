@@ -165,6 +165,19 @@ static void *tb_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
 	return tb->ram + off;
 }
 
+/* Scattered RAM: pages swapped in pairs, so no two neighbours stay. */
+static uint64_t perm(uint64_t page)
+{
+	return page ^ 1;
+}
+
+static uint64_t tb_dma_addr(struct vg_transport *t, uint64_t gpa)
+{
+	uint64_t off = gpa - t->ram_base;
+
+	return t->ram_base + perm(off / TB_PAGE) * TB_PAGE + off % TB_PAGE;
+}
+
 static void tb_close(struct vg_transport *t)
 {
 	struct vg_testbus *tb = (struct vg_testbus *)t;
@@ -193,6 +206,40 @@ static const struct vg_transport_ops tb_ops = {
 	.ram_ptr = tb_ram_ptr,
 	.close = tb_close,
 };
+
+/* The same, with the driver's view of RAM scattered (tb_dma_addr). */
+static const struct vg_transport_ops tb_scattered_ops = {
+	.mmio_read = tb_mmio_read,
+	.mmio_write = tb_mmio_write,
+	.irq_wait = tb_irq_wait,
+	.ram_ptr = tb_ram_ptr,
+	.dma_addr = tb_dma_addr,
+	.close = tb_close,
+};
+
+/*
+ * Map RAM page by page in perm() order: the driver's view is contiguous,
+ * but its pages are not neighbours in the guest's physical RAM, as in a
+ * real guest whose driver has only locked user pages (vg_xenguest).
+ * Replaces the linear mapping.
+ */
+static int tb_scatter_ram(struct vg_testbus *tb)
+{
+	uint64_t pages = tb->t.ram_size / TB_PAGE;
+
+	if (pages % 2)
+		return -EINVAL;
+	for (uint64_t i = 0; i < pages; i++) {
+		void *p = mmap(tb->ram + i * TB_PAGE, TB_PAGE,
+			       PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+			       tb->memfd, (off_t)(perm(i) * TB_PAGE));
+
+		if (p == MAP_FAILED)
+			return -errno;
+	}
+	tb->t.ops = &tb_scattered_ops;
+	return 0;
+}
 
 /* RAM the daemon can map but never shrink under its feet. */
 static int tb_make_ram(struct vg_testbus *tb, uint64_t size)
@@ -308,6 +355,12 @@ static int tb_handshake(struct vg_testbus *tb)
 int vg_testbus_connect(const char *path, uint64_t ram_size,
 		       struct vg_transport **out)
 {
+	return vg_testbus_connect2(path, ram_size, false, out);
+}
+
+int vg_testbus_connect2(const char *path, uint64_t ram_size, bool scatter,
+			struct vg_transport **out)
+{
 	struct vg_testbus *tb;
 	int r;
 
@@ -325,6 +378,8 @@ int vg_testbus_connect(const char *path, uint64_t ram_size,
 		tb->t.dev[i].shm_fd = tb->t.dev[i].irq_fd = -1;
 	pthread_mutex_init(&tb->lock, NULL);
 	r = tb_make_ram(tb, ram_size);
+	if (r == 0 && scatter)
+		r = tb_scatter_ram(tb);
 	if (r == 0)
 		r = tb_connect_socket(tb, path);
 	if (r == 0)

@@ -8,6 +8,7 @@
 #ifndef VMEDIA_VG_TRANSPORT_H
 #define VMEDIA_VG_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ struct vg_device {
 	 * Owned by the transport; consume interrupts with irq_wait only.
 	 */
 	int irq_fd;
+	/* Where SHM offset 0 is in shm_fd (a /dev/mem file: the base). */
+	uint64_t shm_fd_offset;
 };
 
 struct vg_transport;
@@ -57,6 +60,15 @@ struct vg_transport_ops {
 	 * any byte of it is not the guest's RAM.
 	 */
 	void *(*ram_ptr)(struct vg_transport *t, uint64_t gpa, size_t len);
+	/*
+	 * The address the device must be given for the driver's RAM at gpa
+	 * (what Linux's DMA API returns): a guest-physical address, or a
+	 * grant address. NULL when the RAM is one contiguous range the
+	 * device sees as is (the test transport). Otherwise only the byte
+	 * range up to the end of gpa's page is contiguous for the device,
+	 * so everything handed to the device is split at page boundaries.
+	 */
+	uint64_t (*dma_addr)(struct vg_transport *t, uint64_t gpa);
 	/* Disconnect and free t. */
 	void (*close)(struct vg_transport *t);
 };
@@ -92,6 +104,17 @@ static inline void *vg_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
 	return t->ops->ram_ptr(t, gpa, len);
 }
 
+/* True when device addresses are contiguous only within a page. */
+static inline bool vg_dma_paged(const struct vg_transport *t)
+{
+	return t->ops->dma_addr != NULL;
+}
+
+static inline uint64_t vg_dma(struct vg_transport *t, uint64_t gpa)
+{
+	return t->ops->dma_addr ? t->ops->dma_addr(t, gpa) : gpa;
+}
+
 static inline void vg_transport_close(struct vg_transport *t)
 {
 	if (t)
@@ -106,5 +129,44 @@ static inline void vg_transport_close(struct vg_transport *t)
  */
 int vg_testbus_connect(const char *path, uint64_t ram_size,
 		       struct vg_transport **out);
+/*
+ * The same; with scatter, the driver's view of its RAM has every page
+ * away from its neighbours (swapped in pairs), so everything the driver
+ * hands the device is split at page boundaries as inside a real guest
+ * (see vg_transport_ops.dma_addr). Each page is a mapping of its own:
+ * keep ram_size small (64 MiB = 16384 mappings).
+ */
+int vg_testbus_connect2(const char *path, uint64_t ram_size, bool scatter,
+			struct vg_transport **out);
+
+/* The real-guest transport: a userspace driver inside a Xen guest. */
+struct vg_xenguest_opts {
+	uint64_t mmio_base[VG_MAX_DEVICES]; /* the devices' windows */
+	unsigned num_devices;
+	uint64_t ram_size; /* bytes of locked memory for rings and buffers */
+	/*
+	 * false: hand the device guest-physical addresses (the backend maps
+	 * them by foreign mapping, xenstore grant_usage=0). true: grant every
+	 * page to backend_domid and hand out grant addresses (bit 63 set,
+	 * gref << 12), as Linux's grant-DMA layer does (grant_usage=1).
+	 */
+	bool grants;
+	uint16_t backend_domid;
+};
+
+/*
+ * Open the real-guest transport: registers through /dev/mem, RAM from
+ * locked pages (addresses from /proc/self/pagemap, or grants through
+ * /dev/xen/gntalloc), interrupts emulated by watching the used rings.
+ * Needs root. 0 with *out, or a negative errno with one line in msg.
+ */
+int vg_xenguest_connect(const struct vg_xenguest_opts *o,
+			struct vg_transport **out, char *msg, size_t msg_len);
+
+/*
+ * Parse VMEDIA_DEVMEM-style text: comma-separated MMIO bases (0x...).
+ * 0 or -EINVAL.
+ */
+int vg_xenguest_parse_bases(const char *text, struct vg_xenguest_opts *o);
 
 #endif

@@ -57,6 +57,33 @@ static void init_free_list(struct vg_vring *vr)
 	vr->num_free = vr->num;
 }
 
+/* Does [off, off + len) of the ring allocation stay within one page? */
+static bool in_one_page(size_t off, size_t len)
+{
+	return off / VG_PAGE_SIZE == (off + len - 1) / VG_PAGE_SIZE;
+}
+
+/*
+ * Program the device with the three areas' device addresses. Where the
+ * transport only promises contiguity within a page, each area must sit
+ * in one page (true for the queue sizes the driver uses, up to 256).
+ */
+static int setup_device(struct vg_vring *vr)
+{
+	struct vg_transport *t = vr->dev->t;
+	uint16_t num = vr->num;
+
+	if (vg_dma_paged(t) &&
+	    (!in_one_page(0, desc_bytes(num)) ||
+	     !in_one_page(desc_bytes(num), avail_bytes(num)) ||
+	     !in_one_page(used_offset(num), used_bytes(num))))
+		return -EINVAL;
+	return vg_virtio_queue_setup(vr->dev, vr->q, num,
+				     vg_dma(t, vr->mem.gpa),
+				     vg_dma(t, vr->mem.gpa + desc_bytes(num)),
+				     vg_dma(t, vr->mem.gpa + used_offset(num)));
+}
+
 int vg_vring_init(struct vg_vring *vr, struct vg_virtio *dev,
 		  struct vg_ram *ram, unsigned q, uint16_t num)
 {
@@ -85,9 +112,7 @@ int vg_vring_init(struct vg_vring *vr, struct vg_virtio *dev,
 	vr->avail = (struct vring_avail *)(base + desc_bytes(num));
 	vr->used = (struct vring_used *)(base + used_offset(num));
 	init_free_list(vr);
-	r = vg_virtio_queue_setup(dev, q, num, vr->mem.gpa,
-				  vr->mem.gpa + desc_bytes(num),
-				  vr->mem.gpa + used_offset(num));
+	r = setup_device(vr);
 	if (r < 0)
 		vg_vring_destroy(vr);
 	return r;
@@ -165,7 +190,7 @@ static int add_indirect(struct vg_vring *vr, const struct vg_seg *segs,
 	*head = vr->free_head;
 	vr->free_head = le16toh(vr->desc[*head].next);
 	vr->num_free--;
-	table_seg = (struct vg_seg){ .gpa = table.gpa,
+	table_seg = (struct vg_seg){ .gpa = vg_dma(vr->dev->t, table.gpa),
 				     .len = (uint32_t)(n * sizeof(*t)) };
 	fill_desc(&vr->desc[*head], &table_seg, VRING_DESC_F_INDIRECT, 0);
 	vr->slot[*head].ndesc = 1;
@@ -173,8 +198,77 @@ static int add_indirect(struct vg_vring *vr, const struct vg_seg *segs,
 	return 0;
 }
 
+static int add_chain(struct vg_vring *vr, const struct vg_seg *segs, unsigned n,
+		     unsigned flags, void *token);
+
+/* Device-side pieces of one segment: one per page it touches. */
+static unsigned pages_of(const struct vg_seg *s)
+{
+	uint64_t first = s->gpa / VG_PAGE_SIZE;
+	uint64_t last = (s->gpa + (s->len ? s->len - 1 : 0)) / VG_PAGE_SIZE;
+
+	return (unsigned)(last - first + 1);
+}
+
+/*
+ * The chain as the device must see it: on a transport whose device
+ * addresses are contiguous only within a page, each segment becomes one
+ * piece per page, each with its own device address (as a scatterlist of
+ * non-contiguous pages becomes several descriptors). *out is segs itself
+ * or a new array the caller frees; NULL on -ENOMEM.
+ */
+static struct vg_seg *device_chain(struct vg_vring *vr,
+				   const struct vg_seg *segs, unsigned *n)
+{
+	struct vg_transport *t = vr->dev->t;
+	struct vg_seg *x;
+	unsigned total = 0, k = 0;
+
+	if (!vg_dma_paged(t))
+		return (struct vg_seg *)segs;
+	for (unsigned i = 0; i < *n; i++)
+		total += pages_of(&segs[i]);
+	x = calloc(total, sizeof(*x));
+	if (!x)
+		return NULL;
+	for (unsigned i = 0; i < *n; i++) {
+		uint64_t gpa = segs[i].gpa, end = gpa + segs[i].len;
+
+		do {
+			uint64_t stop = (gpa / VG_PAGE_SIZE + 1) * VG_PAGE_SIZE;
+
+			if (stop > end)
+				stop = end;
+			x[k++] = (struct vg_seg){ vg_dma(t, gpa),
+						  (uint32_t)(stop - gpa),
+						  segs[i].writable };
+			gpa = stop;
+		} while (gpa < end);
+	}
+	*n = k;
+	return x;
+}
+
 int vg_vring_add(struct vg_vring *vr, const struct vg_seg *segs, unsigned n,
 		 unsigned flags, void *token)
+{
+	struct vg_seg *dev_segs;
+	int r;
+
+	if (n == 0 || n > vr->num || !valid_chain(segs, n))
+		return -EINVAL;
+	dev_segs = device_chain(vr, segs, &n);
+	if (!dev_segs)
+		return -ENOMEM;
+	r = add_chain(vr, dev_segs, n, flags, token);
+	if (dev_segs != segs)
+		free(dev_segs);
+	return r;
+}
+
+/* vg_vring_add() on a chain of device addresses. */
+static int add_chain(struct vg_vring *vr, const struct vg_seg *segs, unsigned n,
+		     unsigned flags, void *token)
 {
 	bool indirect = flags & VG_ADD_INDIRECT;
 	uint16_t head;

@@ -3,12 +3,18 @@
  * The shim's devices and its open(): see shim.h for the map.
  *
  * Environment:
- *   VMEDIA_SOCKET          vmediad's test socket (required to open)
+ *   VMEDIA_SOCKET          vmediad's test socket, or
+ *   VMEDIA_DEVMEM          inside a Xen guest: the devices' MMIO windows
+ *                          (0x2000000[,0x2000200...]; needs root)
+ *   VMEDIA_GRANTS=1        with VMEDIA_DEVMEM: grant pages to the backend
+ *                          (domain VMEDIA_BACKEND_DOMID, default 0)
  *   VMEDIA_ALLOW_USERPTR=1 the driver's allow_userptr parameter
  *   VMEDIA_DRIVER_NAME     the driver's driver_name parameter
  *   VMEDIA_KERNEL_VERSION  kernel to behave like, "6.12" (default 6.18)
- *   VMEDIA_GUEST_RAM_MB    test guest RAM (default 256; USERPTR
+ *   VMEDIA_GUEST_RAM_MB    driver RAM (default 256; USERPTR
  *                          and control payloads are bounced through it)
+ *   VMEDIA_SCATTER_RAM=1   test transport: scatter the driver's RAM pages
+ *                          as a real guest's are (with RAM <= 64 MiB)
  *   VMEDIA_SHIM_VERBOSE=1  report device misbehaviour on stderr
  *
  * The transport is connected at the first open of a node, never in a
@@ -26,6 +32,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "vg_connect.h"
 #include "vg_ram.h"
 #include "vg_uaccess.h"
 #include "vg_transport.h"
@@ -178,20 +185,19 @@ static uint64_t ram_size(void)
 
 static int connect_locked(void)
 {
-	const char *sock = getenv("VMEDIA_SOCKET");
+	struct vg_where w = { .ram_size = ram_size() };
 	struct vg_core_opts o;
+	char msg[256];
 	int r;
 
-	if (!sock || !*sock) {
-		fprintf(stderr, "libvmedia-shim: VMEDIA_SOCKET is not set\n");
-		return -ENOENT;
-	}
-	r = vg_testbus_connect(sock, ram_size(), &transport);
-	if (r == 0 && vg_ram_init(&ram, transport) < 0)
+	vg_where_from_env(&w);
+	r = vg_connect(&w, &transport, msg, sizeof(msg));
+	if (r == 0 && vg_ram_init(&ram, transport) < 0) {
 		r = -ENOMEM;
+		snprintf(msg, sizeof(msg), "out of memory");
+	}
 	if (r < 0) {
-		fprintf(stderr, "libvmedia-shim: cannot reach %s: %s\n", sock,
-			strerror(-r));
+		fprintf(stderr, "libvmedia-shim: %s\n", msg);
 		vg_transport_close(transport);
 		transport = NULL;
 		return r;
