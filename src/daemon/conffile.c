@@ -18,6 +18,7 @@
 #include "backends/registry.h"
 #include "daemon/conffile_parse.h"
 #include "testbus/testbus.h"
+#include "xen/shm_window.h"
 
 #define DEFAULT_MAX_TEST_GUESTS 64u
 
@@ -177,7 +178,7 @@ static int start_section(struct parser *p, char *s)
 		return config_fail(
 			p,
 			"'%s' is not a section header; write [daemon], "
-			"[limits] or [device \"NAME\"]",
+			"[limits], [xen] or [device \"NAME\"]",
 			s);
 	s[len - 1] = '\0';
 	s = trim(s + 1);
@@ -190,12 +191,15 @@ static int start_section(struct parser *p, char *s)
 	if (strcmp(s, "limits") == 0)
 		return open_fixed(p, SEC_LIMITS, s, config_limits_keys,
 				  config_num_limits_keys);
+	if (strcmp(s, "xen") == 0)
+		return open_fixed(p, SEC_XEN, s, config_xen_keys,
+				  config_num_xen_keys);
 	if (strncmp(s, "device", 6) == 0 &&
 	    (s[6] == '\0' || s[6] == ' ' || s[6] == '\t'))
 		return open_rule(p, trim(s + 6));
 	return config_fail(p,
 			   "unknown section [%s] (known: [daemon], [limits], "
-			   "[device \"NAME\"])",
+			   "[xen], [device \"NAME\"])",
 			   s);
 }
 
@@ -286,6 +290,8 @@ void config_init(struct config *c)
 			    .max_userptr_bytes =
 				    MEDIA_DEFAULT_MAX_USERPTR_BYTES },
 		.shm_size = TESTBUS_DEFAULT_SHM_SIZE,
+		.xen_shm_base = XEN_SHM_DEFAULT_BASE,
+		.xen_shm_size = XEN_SHM_DEFAULT_SIZE,
 	};
 }
 

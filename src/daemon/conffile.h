@@ -70,6 +70,14 @@ struct config {
 	struct media_limits limits; /* always filled (never 0 = default) */
 	uint64_t shm_size;	    /* SHM region 0; 0 = no MMAP buffers */
 
+	/*
+	 * [xen]: where Xen guests' SHM windows go. Device devid's window is
+	 * [xen_shm_base + devid * xen_shm_size, + xen_shm_size); size 0:
+	 * no MMAP buffers for Xen guests.
+	 */
+	uint64_t xen_shm_base;
+	uint64_t xen_shm_size;
+
 	/* [device "NAME"] rules, in file order: the first match wins. */
 	struct config_device *devices;
 	unsigned num_devices;

@@ -6,6 +6,7 @@
  */
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -13,6 +14,7 @@
 #include "backends/registry.h"
 #include "daemon/conffile_parse.h"
 #include "testbus/testbus.h"
+#include "xen/shm_window.h" /* the window defaults; no Xen headers */
 
 #define MAX_TEST_GUESTS 4096u
 #define MAX_SESSIONS	4096u
@@ -268,6 +270,49 @@ const struct key config_limits_keys[] = {
 	{ "shm-size", set_shm_size },
 };
 
+/* ---- [xen] -------------------------------------------------------------- */
+
+/* Window bases and sizes: whole 64K guest pages. */
+#define XEN_SHM_MAX_BASE (1ull << 40) /* Arm guests' 40-bit address space */
+
+static int set_xen_shm_base(struct parser *p, const char *val)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(val, &end, 16);
+	if (strncmp(val, "0x", 2) != 0 || errno || *end ||
+	    v >= XEN_SHM_MAX_BASE || v % XEN_SHM_ALIGN)
+		return config_fail(p,
+				   "shm-base = %s: must be a guest-physical "
+				   "address like 0x3A000000, a multiple of "
+				   "0x10000 below 1 TiB",
+				   val);
+	p->c->xen_shm_base = v;
+	return 0;
+}
+
+static int set_xen_shm_size(struct parser *p, const char *val)
+{
+	uint64_t v;
+
+	if (size_range(p, val, 0, MAX_SHM_SIZE, &v) < 0)
+		return -1;
+	if (v % XEN_SHM_ALIGN)
+		return config_fail(p,
+				   "shm-size = %s: must be 0 (no MMAP buffers "
+				   "for Xen guests) or a multiple of 64K",
+				   val);
+	p->c->xen_shm_size = v;
+	return 0;
+}
+
+const struct key config_xen_keys[] = {
+	{ "shm-base", set_xen_shm_base },
+	{ "shm-size", set_xen_shm_size },
+};
+
 /* ---- [device "NAME"] ---------------------------------------------------- */
 
 static int both_domain_and_domid(struct parser *p, int other)
@@ -351,8 +396,10 @@ const struct key config_device_keys[] = {
 /* parser.seen[] holds one line per key of the open section. */
 static_assert(ARRAY_SIZE(config_daemon_keys) <= MAX_KEYS &&
 		      ARRAY_SIZE(config_limits_keys) <= MAX_KEYS &&
+		      ARRAY_SIZE(config_xen_keys) <= MAX_KEYS &&
 		      ARRAY_SIZE(config_device_keys) <= MAX_KEYS,
 	      "a section has more keys than parser.seen[] holds");
 const size_t config_num_daemon_keys = ARRAY_SIZE(config_daemon_keys);
 const size_t config_num_limits_keys = ARRAY_SIZE(config_limits_keys);
+const size_t config_num_xen_keys = ARRAY_SIZE(config_xen_keys);
 const size_t config_num_device_keys = ARRAY_SIZE(config_device_keys);

@@ -11,7 +11,7 @@
 #include "daemon/conffile.h"
 #include "vmedia/compiler.h"
 
-enum section { SEC_NONE, SEC_DAEMON, SEC_LIMITS, SEC_DEVICE };
+enum section { SEC_NONE, SEC_DAEMON, SEC_LIMITS, SEC_XEN, SEC_DEVICE };
 
 struct parser;
 
@@ -33,7 +33,7 @@ struct parser {
 	const struct key *keys; /* the open section's keys */
 	size_t num_keys;
 	unsigned seen[MAX_KEYS]; /* line each key was given on, 0 = not yet */
-	unsigned sec_line[SEC_DEVICE]; /* first [daemon] / [limits] line */
+	unsigned sec_line[SEC_DEVICE]; /* first [daemon]/[limits]/[xen] line */
 	char sec_name[CONFIG_NAME_MAX + 16]; /* "[daemon]", "[device \"x\"]" */
 	const char *key; /* the key being set, for messages */
 };
@@ -52,8 +52,9 @@ enum { K_DOMAIN, K_DOMID, K_DEVID, K_BACKEND };
 
 extern const struct key config_daemon_keys[];
 extern const struct key config_limits_keys[];
+extern const struct key config_xen_keys[];
 extern const struct key config_device_keys[];
 extern const size_t config_num_daemon_keys, config_num_limits_keys,
-	config_num_device_keys;
+	config_num_xen_keys, config_num_device_keys;
 
 #endif

@@ -16,6 +16,7 @@
 #include "daemon/guest.h"
 #include "daemon/options.h"
 #include "testbus/testbus.h"
+#include "xen/shm_window.h"
 #include "xen/xen_backend.h"
 #include "vmedia/evloop.h"
 #include "vmedia/log.h"
@@ -93,7 +94,19 @@ static int start_xen(struct daemon *d)
 		.backend_for = backend_for,
 		.backend_ctx = &d->opts.config,
 		.limits = d->opts.config.limits,
+		.shm_base = d->opts.config.xen_shm_base,
+		.shm_size = d->opts.config.xen_shm_size,
 	};
+	char msg[256];
+
+	/* A window that cannot work is a config error, not a guest's. */
+	if (xc.shm_size &&
+	    xen_shm_layout_check(xc.shm_base, xc.shm_size, msg, sizeof(msg))) {
+		vm_err(VM_NO_DOM, "%s: [xen] shm-base/shm-size: %s",
+		       d->opts.config.path ? d->opts.config.path : "defaults",
+		       msg);
+		return -1;
+	}
 
 	d->xen = xen_backend_start(d->loop, d->guests, &xc);
 	if (!d->xen)

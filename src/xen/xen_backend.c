@@ -86,6 +86,8 @@ static struct xen_guest *spawn(struct xen_backend *b, struct xdom *d)
 		.cache_pages = b->cfg.map_cache_pages,
 		.max_pages = b->cfg.max_mapped_pages,
 		.max_grants = b->cfg.max_grant_pages,
+		.shm_base = b->cfg.shm_base,
+		.shm_size = b->cfg.shm_size,
 	};
 	struct guest_params p = { .domid = (int)d->domid,
 				  .ops = &xen_guest_ops };

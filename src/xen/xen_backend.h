@@ -35,6 +35,12 @@ struct xen_config {
 	unsigned max_mapped_pages; /* foreign pages mapped at once */
 	unsigned max_grant_pages;  /* grant pages mapped at once */
 	unsigned max_guests;	   /* 0 = no limit */
+	/*
+	 * SHM windows for MMAP buffers: device devid of every guest gets
+	 * [shm_base + devid * shm_size, + shm_size) of its physical address
+	 * space (shm_window.h). shm_size 0: no window, MMAP is ENOTTY.
+	 */
+	uint64_t shm_base, shm_size;
 };
 
 struct xen_backend;

@@ -22,6 +22,7 @@
 #include "vmedia/virtio_mmio.h"
 #include "xen/gmem_xen.h"
 #include "xen/irq_xen.h"
+#include "xen/shm_window.h"
 #include "xen/xen_ioreq.h"
 
 /* ---- devices ------------------------------------------------------------- */
@@ -67,6 +68,33 @@ static struct xg_dev *claim_slot(struct xen_guest *xg,
 	return free_slot;
 }
 
+/*
+ * The device's SHM window, if the guest can have one: without it the
+ * device still works, with USERPTR buffers only (SHM_LEN reads ~0).
+ */
+static void create_window(struct xen_guest *xg, struct xg_dev *d,
+			  const struct xen_dev_spec *spec)
+{
+	struct xen_shm_params p = {
+		.ops = xg->ops,
+		.ctrl = xg->ctrl,
+		.fmem = xg->fmem,
+		.domid = xg->domid,
+		.base = xg->shm_base + (uint64_t)spec->devid * xg->shm_size,
+		.size = xg->shm_size,
+	};
+	char msg[256];
+
+	if (!xg->shm_size || !xg->ctrl)
+		return;
+	d->shm = xen_shm_window_create(&p, msg, sizeof(msg));
+	if (!d->shm)
+		vm_warn((int)xg->domid,
+			"device %u: no MMAP buffers: %s (see [xen] shm-base "
+			"and shm-size in vmediad.conf)",
+			spec->devid, msg);
+}
+
 static int create_media(struct xen_guest *xg, struct xg_dev *d,
 			const struct xen_dev_spec *spec)
 {
@@ -74,7 +102,6 @@ static int create_media(struct xen_guest *xg, struct xg_dev *d,
 		.loop = guest_loop(xg->g),
 		.mem = gmem_xen_gmem(xg->gx),
 		.irq = &d->line,
-		.shm = NULL, /* no MMAP window on Xen yet: SHM_LEN reads ~0 */
 		.limits = xg->limits,
 		.domid = (int)xg->domid,
 		.err = xg->err,
@@ -89,10 +116,17 @@ static int create_media(struct xen_guest *xg, struct xg_dev *d,
 	}
 	irq_xen_init(&d->irq, xg->ops, xg->dm, xg->domid, spec->cfg.irq);
 	d->line = irq_xen_line(&d->irq);
+	create_window(xg, d, spec);
+	p.shm = d->shm ? xen_shm_window_region(d->shm) : NULL;
 	errno = 0;
 	d->md = media_device_create(&p);
-	if (!d->md)
-		return errno ? -errno : -ENOMEM;
+	if (!d->md) {
+		int r = errno ? -errno : -ENOMEM;
+
+		xen_shm_window_destroy(d->shm);
+		d->shm = NULL;
+		return r;
+	}
 	d->vm = media_device_mmio(d->md);
 	return 0;
 }
@@ -126,6 +160,7 @@ static int dev_add(struct xen_guest *xg, const struct xen_dev_spec *spec)
 	}
 	if (r < 0) {
 		media_device_destroy(d->md);
+		xen_shm_window_destroy(d->shm);
 		*d = (struct xg_dev){ 0 };
 		return r;
 	}
@@ -135,6 +170,11 @@ static int dev_add(struct xen_guest *xg, const struct xen_dev_spec *spec)
 	vm_info((int)xg->domid, "device %u: window %#llx, SPI %u, %s, %s",
 		d->devid, (unsigned long long)d->cfg.base, d->cfg.irq,
 		d->cfg.grants ? "grants" : "foreign mapping", spec->backend);
+	if (d->shm)
+		vm_info((int)xg->domid, "device %u: SHM window %#llx+%#llx",
+			d->devid,
+			(unsigned long long)xen_shm_window_region(d->shm)->base,
+			(unsigned long long)xg->shm_size);
 	return 0;
 }
 
@@ -143,6 +183,8 @@ static void dev_remove(struct xen_guest *xg, struct xg_dev *d)
 {
 	xen_ioreq_unmap_window(xg->srv, d->cfg.base);
 	media_device_destroy(d->md);
+	/* After the media device: it gave every buffer back first. */
+	xen_shm_window_destroy(d->shm);
 	*d = (struct xg_dev){ 0 };
 	/* No cached page of the guest outlives the device needing it. */
 	gmem_xen_trim(xg->gx);
@@ -303,6 +345,20 @@ static int open_gnttab(struct xen_guest *xg)
 	return 0;
 }
 
+/* Without it the guest's devices get no SHM window: USERPTR only. */
+static void open_ctrl(struct xen_guest *xg)
+{
+	if (!xg->shm_size || !xg->ops->ctrl_open)
+		return;
+	xg->ctrl = xg->ops->ctrl_open();
+	if (!xg->ctrl)
+		vm_warn((int)xg->domid,
+			"no MMAP buffers: cannot open libxenctrl (%s); run "
+			"vmediad in dom0 or give the driver domain the "
+			"privilege to populate the guest's memory",
+			strerror(errno));
+}
+
 static int open_handles(struct xen_guest *xg)
 {
 	const char *what = NULL;
@@ -321,6 +377,7 @@ static int open_handles(struct xen_guest *xg)
 			 strerror(-r));
 		return r;
 	}
+	open_ctrl(xg);
 	return open_gnttab(xg);
 }
 
@@ -405,6 +462,9 @@ static void xg_stop(struct guest *g)
 	xg->gx = NULL;
 	if (xg->gnttab)
 		xg->ops->gnttab_close(xg->gnttab);
+	if (xg->ctrl)
+		xg->ops->ctrl_close(xg->ctrl);
+	xg->ctrl = NULL;
 	if (xg->fmem)
 		xg->ops->fmem_close(xg->fmem);
 	if (xg->dm)

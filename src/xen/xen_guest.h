@@ -37,6 +37,8 @@ struct xen_guest_params {
 	struct xen_hub *hub;
 	struct media_limits limits;
 	unsigned cache_pages, max_pages, max_grants; /* gmem_xen_params */
+	/* Device devid's SHM window: base + devid * size; size 0 = none. */
+	uint64_t shm_base, shm_size;
 };
 
 struct xen_guest;

@@ -19,6 +19,8 @@ struct xg_cmd {
 	struct xen_dev_spec spec; /* remove: only devid */
 };
 
+struct xen_shm_window;
+
 struct xg_dev {
 	bool used;
 	unsigned devid;
@@ -27,6 +29,7 @@ struct xg_dev {
 	struct virtio_mmio *vm;
 	struct irq_xen irq;
 	struct irq_line line;
+	struct xen_shm_window *shm; /* NULL: no MMAP buffers */
 };
 
 struct xen_guest {
@@ -36,6 +39,7 @@ struct xen_guest {
 	struct xen_hub *hub;
 	struct media_limits limits;
 	unsigned cache_pages, max_pages, max_grants;
+	uint64_t shm_base, shm_size; /* the devices' SHM windows */
 	int ctl_fd;  /* eventfd: commands wait */
 	int more_fd; /* eventfd: a device has queue work left over */
 	/* Under hub->lock. */
@@ -50,6 +54,7 @@ struct xen_guest {
 	struct xen_dmod *dm;
 	struct xen_fmem *fmem;
 	struct xen_gnttab *gnttab;
+	struct xen_ctrl *ctrl; /* NULL: no SHM windows */
 	struct gmem_xen *gx;
 	struct xen_ioreq_srv *srv;
 	struct evloop_source ctl_src, ev_src, more_src;

@@ -106,6 +106,8 @@ struct xen_guest *xen_guest_new(const struct xen_guest_params *p)
 	xg->hub = p->hub;
 	xg->limits = p->limits;
 	xg->cache_pages = p->cache_pages;
+	xg->shm_base = p->shm_base;
+	xg->shm_size = p->shm_size;
 	xg->max_pages = p->max_pages;
 	xg->max_grants =
 		p->max_grants ? p->max_grants : GMEM_XEN_DEFAULT_MAX_GRANTS;

@@ -68,6 +68,7 @@ struct xen_fmem;   /* a foreign memory handle */
 struct xen_fres;   /* a mapped ioreq server page */
 struct xen_dmod;   /* a device model handle */
 struct xen_gnttab; /* a grant table handle */
+struct xen_ctrl;   /* a libxenctrl handle (guest memory reservation) */
 
 /* Indices into the vector xs_check_watch() returns. */
 #define XEN_XS_WATCH_PATH  0
@@ -173,6 +174,29 @@ struct xen_ops {
 	void *(*gnttab_map)(struct xen_gnttab *gt, unsigned domid,
 			    uint32_t count, const uint32_t *refs, int prot);
 	int (*gnttab_unmap)(struct xen_gnttab *gt, void *addr, uint32_t count);
+
+	/*
+	 * ---- guest memory reservation (libxenctrl, see xen_ctrl.c) -------
+	 * For the SHM window: MMAP buffers are pages added to the guest's
+	 * physical address space and taken back. libxenctrl's interface
+	 * changes between Xen releases, so only xen_ctrl.c calls it.
+	 */
+	struct xen_ctrl *(*ctrl_open)(void);
+	void (*ctrl_close)(struct xen_ctrl *xc);
+	/* The domain's memory limit (max_pages) and its pages (tot_pages). */
+	int (*ctrl_mem_info)(struct xen_ctrl *xc, unsigned domid,
+			     uint64_t *max_pages, uint64_t *tot_pages);
+	int (*ctrl_set_max_pages)(struct xen_ctrl *xc, unsigned domid,
+				  uint64_t max_pages);
+	/*
+	 * Give the domain n fresh pages at guest frames gfns (all or none;
+	 * their content is whatever the page held before: clear it).
+	 */
+	int (*ctrl_populate)(struct xen_ctrl *xc, unsigned domid, size_t n,
+			     const uint64_t *gfns);
+	/* Take the pages at gfns back from the domain (all or none). */
+	int (*ctrl_release)(struct xen_ctrl *xc, unsigned domid, size_t n,
+			    const uint64_t *gfns);
 };
 
 /* The real libraries (xen_real.c). */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xen_ops over the stable Xen libraries. The only file in vmedia that
- * includes Xen headers: it builds against Debian 12's libxen-dev (4.17)
- * and uses nothing that changed up to 4.20.
+ * xen_ops over the stable Xen libraries. With xen_ctrl.c (libxenctrl,
+ * the unstable one) and shm_layout.c (the Arm guest layout), the only
+ * file in vmedia that includes Xen headers: it builds against Debian 12's
+ * libxen-dev (4.17) and uses nothing that changed up to 4.20.
  */
 #define __XEN_TOOLS__ 1 /* dm_op.h hides HVM_IOREQSRV_* without it */
 
 #include "xen/xen_ops.h"
+#include "xen/xen_ctrl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -429,4 +431,10 @@ const struct xen_ops xen_real_ops = {
 	.gnttab_set_max_grants = real_gnttab_set_max_grants,
 	.gnttab_map = real_gnttab_map,
 	.gnttab_unmap = real_gnttab_unmap,
+	.ctrl_open = xen_ctrl_open,
+	.ctrl_close = xen_ctrl_close,
+	.ctrl_mem_info = xen_ctrl_mem_info,
+	.ctrl_set_max_pages = xen_ctrl_set_max_pages,
+	.ctrl_populate = xen_ctrl_populate,
+	.ctrl_release = xen_ctrl_release,
 };

@@ -13,10 +13,27 @@
 const struct err_case config_err_cases[] = {
 	{ "unknown section", "[deamon]\n",
 	  "test.conf:1: unknown section [deamon] (known: [daemon], [limits], "
-	  "[device \"NAME\"])" },
+	  "[xen], [device \"NAME\"])" },
 	{ "unterminated section header", "\n[daemon\n",
 	  "test.conf:2: '[daemon' is not a section header; write [daemon], "
-	  "[limits] or [device \"NAME\"]" },
+	  "[limits], [xen] or [device \"NAME\"]" },
+	{ "xen shm-base not hex", "[xen]\nshm-base = 973078528\n",
+	  "test.conf:2: shm-base = 973078528: must be a guest-physical "
+	  "address like 0x3A000000, a multiple of 0x10000 below 1 TiB" },
+	{ "xen shm-base not 64K aligned", "[xen]\nshm-base = 0x3A001000\n",
+	  "test.conf:2: shm-base = 0x3A001000: must be a guest-physical "
+	  "address like 0x3A000000, a multiple of 0x10000 below 1 TiB" },
+	{ "xen shm-base past 1 TiB", "[xen]\nshm-base = 0x10000000000\n",
+	  "test.conf:2: shm-base = 0x10000000000: must be a guest-physical "
+	  "address like 0x3A000000, a multiple of 0x10000 below 1 TiB" },
+	{ "xen shm-size not 64K pages", "[xen]\nshm-size = 4K\n",
+	  "test.conf:2: shm-size = 4K: must be 0 (no MMAP buffers for Xen "
+	  "guests) or a multiple of 64K" },
+	{ "xen shm-size too big", "[xen]\nshm-size = 5G\n",
+	  "test.conf:2: shm-size = 5G: must be 0..4G" },
+	{ "unknown key in [xen]", "[xen]\nshm = 1\n",
+	  "test.conf:2: unknown key 'shm' in [xen] (known: shm-base, "
+	  "shm-size)" },
 	{ "device rule without a name", "[device]\n",
 	  "test.conf:1: a device rule needs a quoted name: [device \"NAME\"]" },
 	{ "device rule name not quoted", "[device cam0]\n",

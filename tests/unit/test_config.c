@@ -55,6 +55,8 @@ static void check_defaults(const struct config *c)
 	TAP_EQ(c->limits.max_events, 1024);
 	TAP_EQ(c->limits.max_userptr_bytes, 1ull << 30);
 	TAP_EQ(c->shm_size, 1ull << 30);
+	TAP_EQ(c->xen_shm_base, 0x3A000000ull);
+	TAP_EQ(c->xen_shm_size, 32ull << 20);
 	TAP_EQ(c->num_devices, 0);
 }
 
@@ -116,7 +118,10 @@ static const char full_file[] =
 	"[device \"rest\"]\n"
 	"domain = *\n"
 	"devid = *\n"
-	"backend = vcam:unpaced\n";
+	"backend = vcam:unpaced\n"
+	"[xen]\n"
+	"shm-base = 0x800000000  # high in RAM1: refused later, not here\n"
+	"shm-size = 16M\n";
 
 static void test_full_file(void)
 {
@@ -137,6 +142,8 @@ static void test_full_file(void)
 	TAP_EQ(c.limits.max_events, 4096);
 	TAP_EQ(c.limits.max_userptr_bytes, 2ull << 30);
 	TAP_EQ(c.shm_size, 256ull << 20);
+	TAP_EQ(c.xen_shm_base, 0x800000000ull);
+	TAP_EQ(c.xen_shm_size, 16ull << 20);
 	TAP_EQ(c.num_devices, 3);
 	if (c.num_devices == 3) {
 		r = &c.devices[0];
