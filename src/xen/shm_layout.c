@@ -48,6 +48,8 @@ static const struct guest_range arm_layout[] = {
 
 /* V4L2 offsets (what QUERYBUF reports) are 32-bit. */
 #define SHM_MAX_SIZE (4ull << 30)
+/* libxl gives Arm guests 40 address bits (the probe read gpaddr_bits). */
+#define GUEST_PHYS_LIMIT (1ull << 40)
 
 static bool overlaps(uint64_t base, uint64_t size, const struct guest_range *r)
 {
@@ -62,6 +64,13 @@ int xen_shm_layout_check(uint64_t base, uint64_t size, char *msg,
 		snprintf(msg, msg_len,
 			 "SHM window %#llx+%#llx: base and size must be "
 			 "multiples of 64K, size 64K..4G",
+			 (unsigned long long)base, (unsigned long long)size);
+		return -EINVAL;
+	}
+	if (base + size > GUEST_PHYS_LIMIT) {
+		snprintf(msg, msg_len,
+			 "SHM window %#llx+%#llx ends past the guest's 40-bit "
+			 "physical address space",
 			 (unsigned long long)base, (unsigned long long)size);
 		return -EINVAL;
 	}

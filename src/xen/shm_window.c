@@ -58,6 +58,17 @@ static int move_limit(struct xen_shm_window *w, int64_t delta)
 				     max + (uint64_t)delta);
 }
 
+/* A failed mapping's pages that did map are scrubbed before going back. */
+static void scrub_and_unmap(struct xen_shm_window *w, void *p, size_t pages,
+			    const int *err)
+{
+	for (size_t i = 0; i < pages; i++)
+		if (!err[i])
+			memset((uint8_t *)p + i * XEN_PAGE_SIZE, 0,
+			       XEN_PAGE_SIZE);
+	w->p.ops->fmem_unmap(w->p.fmem, p, pages);
+}
+
 /* Populate the pages and map them; on failure nothing is left behind. */
 static int add_pages(struct xen_shm_window *w, const uint64_t *gfns,
 		     size_t pages, void **host)
@@ -81,7 +92,7 @@ static int add_pages(struct xen_shm_window *w, const uint64_t *gfns,
 			r = errno ? -errno : -EIO;
 		if (r < 0) {
 			if (p)
-				o->fmem_unmap(w->p.fmem, p, pages);
+				scrub_and_unmap(w, p, pages, err);
 			o->ctrl_release(w->p.ctrl, w->p.domid, pages, gfns);
 			move_limit(w, -(int64_t)pages);
 		}

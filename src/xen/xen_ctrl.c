@@ -85,16 +85,29 @@ static xen_pfn_t *pfn_copy(size_t n, const uint64_t *gfns)
 	return p;
 }
 
+/*
+ * All or none: the _exact call fails after a partial success and leaves
+ * the pages it did add in the guest, so count them and take them back.
+ */
 int xen_ctrl_populate(struct xen_ctrl *xc, unsigned domid, size_t n,
 		      const uint64_t *gfns)
 {
 	xen_pfn_t *p = pfn_copy(n, gfns);
-	int r;
+	int done, r = 0;
 
 	if (!p)
 		return -ENOMEM;
-	r = xc_domain_populate_physmap_exact(xc->xch, domid, n, 0, 0, p);
-	r = r ? neg_errno() : 0;
+	done = xc_domain_populate_physmap(xc->xch, domid, n, 0, 0, p);
+	if (done < 0) {
+		r = neg_errno();
+	} else if ((size_t)done < n) {
+		r = -ENOMEM;
+		free(p);
+		p = pfn_copy((size_t)done, gfns);
+		if (done && p)
+			xc_domain_decrease_reservation_exact(
+				xc->xch, domid, (unsigned long)done, 0, p);
+	}
 	free(p);
 	return r;
 }

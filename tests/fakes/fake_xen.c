@@ -41,6 +41,7 @@ void fake_xen_init(void)
 	fx_store_ops(&ops);
 	fx_hv_ops(&ops);
 	fx_mem_ops(&ops);
+	fx_ctrl_ops(&ops);
 }
 
 const struct xen_ops *fake_xen_ops(void)
@@ -56,6 +57,7 @@ static void free_doms(void)
 		fx.doms = d->next;
 		munmap(d->ram, d->ram_pages * XEN_PAGE_SIZE);
 		close(d->memfd);
+		fx_phys_free(d);
 		free(d);
 	}
 }
@@ -66,19 +68,16 @@ void fake_xen_fini(void)
 
 	fake_xen_counts(FAKE_XEN_ALL, &c);
 	if (c.servers || c.ports || c.fmem_pages || c.grant_pages ||
-	    c.res_maps || c.handles)
+	    c.res_maps || c.handles || c.populated || c.zombies)
 		tap_diag("fake xen left: %u servers, %u ports, %u foreign "
-			 "pages, %u grant pages, %u ioreq pages, %u handles",
+			 "pages, %u grant pages, %u ioreq pages, %u handles "
+			 "(%u ctrl), %u populated pages in live domains, %u "
+			 "released pages still mapped",
 			 c.servers, c.ports, c.fmem_pages, c.grant_pages,
-			 c.res_maps, c.handles);
+			 c.res_maps, c.handles, c.ctrl_handles, c.populated,
+			 c.zombies);
 	pthread_mutex_lock(&fx.lock);
-	while (fx.maps) {
-		struct fx_map *m = fx.maps;
-
-		fx.maps = m->next;
-		munmap(m->addr, m->pages * XEN_PAGE_SIZE);
-		free(m);
-	}
+	fx_free_maps_locked();
 	fx_free_hv_locked();
 	fx_free_store_locked();
 	while (fx.watches) {
@@ -122,10 +121,15 @@ int fake_xen_domain_create(unsigned domid, const char *name, unsigned nr_vcpus,
 	d->domid = domid;
 	d->alive = true;
 	d->nr_vcpus = nr_vcpus;
+	d->memfd = d->physfd = d->zfd = -1;
+	d->max_pages = ram_pages + FAKE_XEN_SLACK_PAGES;
 	r = make_ram(d, ram_pages);
+	if (r == 0)
+		r = fx_phys_init(d);
 	if (r < 0) {
 		if (d->memfd >= 0)
 			close(d->memfd);
+		fx_phys_free(d);
 		free(d);
 		return r;
 	}
@@ -196,7 +200,19 @@ void fake_xen_counts(unsigned domid, struct fake_xen_counts *c)
 		if (domid != FAKE_XEN_ALL && d->domid != domid)
 			continue;
 		c->irqs += d->irq_total;
+		if (d->alive)
+			c->populated += (unsigned)d->npop;
+		c->zombies += d->zombies;
+		c->populates += d->populates;
+		c->populate_fails += d->populate_fails;
+		c->releases += d->releases;
+		c->release_fails += d->release_fails;
+		c->pages_populated += d->pages_populated;
+		c->pages_released += d->pages_released;
+		c->dirty_released += d->dirty_released;
+		c->set_max_calls += d->set_max_calls;
 	}
+	c->ctrl_handles = fx.ctrl_handles;
 	c->fmem_pages = fx_fmem_pages_locked(domid);
 	c->fmem_peak = fx.fmem_peak;
 	c->fmem_maps = fx.fmem_maps;

@@ -4,8 +4,10 @@
  * transactions), domains with memfd-backed RAM and grant tables, IOREQ
  * servers with a real ioreq page, event channels, foreign and grant
  * mappings (real mmaps of the guest's memfd, with the asked protection),
- * and interrupt injection. Thread-safe: the daemon's threads and the test
- * (playing toolstack and guest vCPUs) use it at once.
+ * and interrupt injection, and guest memory reservation (populated pages
+ * for SHM windows, with Xen's accounting: shm-window-probe.md). Thread-safe:
+ * the daemon's threads and the test (playing toolstack and guest vCPUs) use
+ * it at once.
  *
  * One fake at a time (fake_xen_init / fake_xen_fini).
  */
@@ -19,6 +21,16 @@
 #include "xen/xen_ops.h"
 
 #define FAKE_XEN_RAM_GFN 0x40000ull /* guest RAM at 0x40000000, as on Arm */
+/* libxl's slack: a new domain's max_pages is its RAM pages + this. */
+#define FAKE_XEN_SLACK_PAGES 256u
+/*
+ * Populated frames lie below this guest-physical address (-EINVAL above):
+ * the hole below RAM0 and RAM0 itself. The guest's view of it is one
+ * mapping per domain; more does not fit valgrind's address space.
+ */
+#define FAKE_XEN_PHYS_LIMIT (4ull << 30)
+/* What a freshly populated page holds (Xen does not scrub them). */
+#define FAKE_XEN_GARBAGE 0xA5
 
 void fake_xen_init(void);
 /* Frees everything; says (as a TAP diagnostic) what was left behind. */
@@ -36,6 +48,45 @@ void fake_xen_domain_destroy(unsigned domid);
 void *fake_xen_ram(unsigned domid, uint64_t gpa, size_t len);
 /* Grant ref `ref` of domid for frame gfn. */
 int fake_xen_grant(unsigned domid, uint32_t ref, uint64_t gfn, bool readonly);
+
+/*
+ * Guest memory reservation, as Xen counts it: tot_pages is the RAM pages
+ * plus the populated ones plus pages released while still foreign-mapped
+ * (freed only at unmap, as measured on real Xen). 0 or -ESRCH (no such
+ * domain; a dead one still answers here, unlike ctrl_mem_info).
+ */
+int fake_xen_mem_info(unsigned domid, uint64_t *max_pages, uint64_t *tot_pages);
+/* `xl mem-max`: any value, even below tot_pages (as Xen allows). */
+int fake_xen_set_max_pages(unsigned domid, uint64_t max_pages);
+/*
+ * The guest's view of populated frame gfn (its /dev/mem), valid until the
+ * frame is released; NULL when the frame is not populated (or the domain
+ * is dead): on real Xen a guest touching it is killed, so tests look
+ * through this. The whole view is one mapping that is PROT_NONE wherever
+ * nothing is populated, so a stray access crashes the test.
+ */
+void *fake_xen_guest_page(unsigned domid, uint64_t gfn);
+/*
+ * The guest's view of [gpa, gpa + len) (below FAKE_XEN_PHYS_LIMIT), NULL
+ * otherwise. Unpopulated pages in it are PROT_NONE.
+ */
+void *fake_xen_guest_view(unsigned domid, uint64_t gpa, size_t len);
+/*
+ * A new fd of the guest's physical memory file (gpa = file offset, as
+ * /dev/mem), populated frames only; -errno.
+ */
+int fake_xen_phys_fd(unsigned domid);
+/* Is gfn populated now? */
+bool fake_xen_populated(unsigned domid, uint64_t gfn);
+/*
+ * Call fn(ctx, domid, gfn, page) for each frame ctrl_release is about to
+ * take back, page being the guest's view of it (single-threaded tests or
+ * a thread-safe fn; called with the fake's lock held: call nothing of
+ * the fake from it). NULL: stop.
+ */
+void fake_xen_on_release(void (*fn)(void *ctx, unsigned domid, uint64_t gfn,
+				    const void *page),
+			 void *ctx);
 
 /* Xenstore as the toolstack writes it (fires watches; not logged). */
 void fake_xs_write(const char *path, const char *value);
@@ -108,6 +159,18 @@ struct fake_xen_counts {
 	unsigned irqs;		  /* interrupts raised, ever */
 	unsigned bad_unmaps;	  /* unmaps of something never mapped */
 	unsigned notifies;	  /* completions sent (all domains) */
+	/* Guest memory reservation (per domain, or summed). */
+	unsigned ctrl_handles;	  /* ctrl handles open (also in handles) */
+	unsigned populated;	  /* pages populated now (live domains) */
+	unsigned zombies;	  /* released, still foreign-mapped */
+	unsigned populates;	  /* successful ctrl_populate calls, ever */
+	unsigned populate_fails;  /* failed ones, ever */
+	unsigned releases;	  /* successful ctrl_release calls, ever */
+	unsigned release_fails;	  /* failed ones, ever */
+	unsigned pages_populated; /* pages, ever */
+	unsigned pages_released;  /* pages, ever */
+	unsigned dirty_released;  /* pages released holding non-zero bytes */
+	unsigned set_max_calls;	  /* ctrl_set_max_pages calls, ever */
 };
 /* For one domain, or every domain with domid FAKE_XEN_ALL. */
 #define FAKE_XEN_ALL (~0u)
@@ -135,6 +198,12 @@ struct fake_xen_faults {
 	/* Kill the domain inside its next notify / set_irq_level. */
 	unsigned die_on_notify_domid;
 	unsigned die_on_irq_domid;
+	int ctrl_open;	   /* ctrl_open fails so */
+	int populate;	   /* every ctrl_populate fails so (no change) */
+	int release;	   /* every ctrl_release fails so (no change) */
+	int set_max_pages; /* every ctrl_set_max_pages fails so */
+	/* fmem_map: err[i] = -this for each populated frame it maps. */
+	int map_populated;
 };
 void fake_xen_set_faults(const struct fake_xen_faults *f);
 

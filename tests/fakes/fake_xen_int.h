@@ -69,6 +69,19 @@ struct fx_dom {
 	struct fx_grant grants[FX_MAX_GRANTS];
 	unsigned irqs[FX_MAX_IRQ]; /* raised, not yet waited for */
 	unsigned irq_total;
+	/* ---- memory reservation (fake_xen_ctrl.c) ---- */
+	uint64_t max_pages;
+	int physfd;    /* populated frames, at offset gpa (sparse) */
+	uint8_t *phys; /* the guest's view of physfd: PROT_NONE unless populated
+			*/
+	uint64_t *pop; /* populated gfns, sorted */
+	size_t npop, pop_cap;
+	int zfd;	  /* pages released while foreign-mapped */
+	uint64_t zslots;  /* slots of zfd handed out */
+	unsigned *zrefs;  /* per slot: foreign mapping pages on it */
+	unsigned zombies; /* slots with zrefs > 0 */
+	unsigned populates, populate_fails, releases, release_fails,
+		pages_populated, pages_released, dirty_released, set_max_calls;
 };
 
 struct xen_evtchn {
@@ -94,7 +107,9 @@ struct fx_map {
 	unsigned domid;
 	int prot;
 	bool grant;
-	uint32_t ref; /* grant: first ref */
+	uint32_t ref;	/* grant: first ref */
+	uint64_t *gfns; /* foreign: the frames mapped */
+	int64_t *zslot; /* foreign: per page, zombie slot it now maps, or -1 */
 };
 
 struct xen_fres {
@@ -115,7 +130,7 @@ struct fake_xen {
 	uint32_t next_local, next_remote, next_tx;
 	uint16_t next_server;
 	unsigned handles, servers_created, fmem_maps, fmem_peak, bad_unmaps,
-		notifies;
+		notifies, ctrl_handles;
 	struct fake_xen_faults faults;
 };
 
@@ -136,9 +151,18 @@ void fx_server_put_locked(struct fx_server *s);
 unsigned fx_fmem_pages_locked(unsigned domid);
 void fx_free_store_locked(void);
 void fx_free_hv_locked(void);
+void fx_free_maps_locked(void);
 /* Fill the xenstore / hypervisor slots of the ops table. */
 void fx_store_ops(struct xen_ops *o);
 void fx_hv_ops(struct xen_ops *o);
 void fx_mem_ops(struct xen_ops *o);
+void fx_ctrl_ops(struct xen_ops *o);
+
+/* ---- memory reservation (fake_xen_ctrl.c), under fx.lock ---- */
+int fx_phys_init(struct fx_dom *d);
+void fx_phys_free(struct fx_dom *d);
+bool fx_populated_locked(struct fx_dom *d, uint64_t gfn);
+/* A foreign mapping page on zombie slot `slot` went away. */
+void fx_zombie_put_locked(struct fx_dom *d, int64_t slot);
 
 #endif

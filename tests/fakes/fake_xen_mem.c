@@ -12,7 +12,10 @@
 
 #include "fakes/fake_xen_int.h"
 
-/* Map each frame of gfns (or err[i] = -EINVAL); the block, or NULL. */
+/*
+ * Map each frame of gfns: guest RAM (the RAM memfd) or a populated frame
+ * (the physical memory file), else err[i] = -EINVAL. The block, or NULL.
+ */
 static void *map_frames(struct fx_dom *d, const uint64_t *gfns, size_t pages,
 			int prot, int *err)
 {
@@ -28,18 +31,29 @@ static void *map_frames(struct fx_dom *d, const uint64_t *gfns, size_t pages,
 			   g - FAKE_XEN_RAM_GFN < d->ram_pages;
 		void *p = MAP_FAILED;
 
-		if (ram)
+		err[i] = -EINVAL;
+		if (ram) {
 			p = mmap(base + i * XEN_PAGE_SIZE, XEN_PAGE_SIZE, prot,
 				 MAP_SHARED | MAP_FIXED, d->memfd,
 				 (off_t)((g - FAKE_XEN_RAM_GFN) *
 					 XEN_PAGE_SIZE));
-		err[i] = p == MAP_FAILED ? -EINVAL : 0;
+		} else if (fx_populated_locked(d, g)) {
+			if (fx.faults.map_populated) {
+				err[i] = -fx.faults.map_populated;
+				continue;
+			}
+			p = mmap(base + i * XEN_PAGE_SIZE, XEN_PAGE_SIZE, prot,
+				 MAP_SHARED | MAP_FIXED, d->physfd,
+				 (off_t)(g * XEN_PAGE_SIZE));
+		}
+		if (p != MAP_FAILED)
+			err[i] = 0;
 	}
 	return base;
 }
 
 static void track(void *addr, size_t pages, unsigned domid, int prot,
-		  bool grant, uint32_t ref)
+		  bool grant, uint32_t ref, const uint64_t *gfns)
 {
 	struct fx_map *m = calloc(1, sizeof(*m));
 	unsigned now;
@@ -50,6 +64,15 @@ static void track(void *addr, size_t pages, unsigned domid, int prot,
 			      .prot = prot,
 			      .grant = grant,
 			      .ref = ref };
+	/* The frames, so that a release under the mapping can be modelled. */
+	m->gfns = calloc(pages, sizeof(*m->gfns));
+	m->zslot = calloc(pages, sizeof(*m->zslot));
+	for (size_t i = 0; i < pages; i++) {
+		if (m->gfns)
+			m->gfns[i] = gfns[i];
+		if (m->zslot)
+			m->zslot[i] = -1;
+	}
 	m->next = fx.maps;
 	fx.maps = m;
 	if (grant)
@@ -58,6 +81,19 @@ static void track(void *addr, size_t pages, unsigned domid, int prot,
 	now = fx_fmem_pages_locked(FAKE_XEN_ALL);
 	if (now > fx.fmem_peak)
 		fx.fmem_peak = now;
+}
+
+static void free_map(struct fx_map *m)
+{
+	struct fx_dom *d = fx_dom(m->domid);
+
+	munmap(m->addr, m->pages * XEN_PAGE_SIZE);
+	for (size_t i = 0; d && m->zslot && i < m->pages; i++)
+		if (m->zslot[i] >= 0)
+			fx_zombie_put_locked(d, m->zslot[i]);
+	free(m->gfns);
+	free(m->zslot);
+	free(m);
 }
 
 /* Forget and unmap a tracked mapping; -EINVAL if there is none. */
@@ -69,12 +105,21 @@ static int untrack(void *addr, size_t pages, bool grant)
 		if (m->addr != addr || m->pages != pages || m->grant != grant)
 			continue;
 		*pp = m->next;
-		munmap(m->addr, m->pages * XEN_PAGE_SIZE);
-		free(m);
+		free_map(m);
 		return 0;
 	}
 	fx.bad_unmaps++;
 	return -EINVAL;
+}
+
+void fx_free_maps_locked(void)
+{
+	while (fx.maps) {
+		struct fx_map *m = fx.maps;
+
+		fx.maps = m->next;
+		free_map(m);
+	}
 }
 
 unsigned fx_fmem_pages_locked(unsigned domid)
@@ -120,7 +165,7 @@ static void *f_fmem_map(struct xen_fmem *fm, unsigned domid, int prot,
 	if (d && pages && err)
 		p = map_frames(d, gfns, pages, prot, err);
 	if (p)
-		track(p, pages, domid, prot, false, 0);
+		track(p, pages, domid, prot, false, 0, gfns);
 	pthread_mutex_unlock(&fx.lock);
 	return p;
 }
@@ -242,7 +287,7 @@ static void *f_gnttab_map(struct xen_gnttab *gt, unsigned domid, uint32_t count,
 		p = NULL;
 	}
 	if (p)
-		track(p, count, domid, prot, true, refs[0]);
+		track(p, count, domid, prot, true, refs[0], gfns);
 	pthread_mutex_unlock(&fx.lock);
 	free(gfns);
 	free(err);
