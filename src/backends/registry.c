@@ -10,9 +10,11 @@
 #include "vmedia/compiler.h"
 
 extern const struct vmedia_backend_class vcam_backend_class;
+extern const struct vmedia_backend_class v4l2_proxy_backend_class;
 
 static const struct vmedia_backend_class *const backends[] = {
 	&vcam_backend_class,
+	&v4l2_proxy_backend_class,
 };
 
 const struct vmedia_backend_class *backend_lookup(const char *spec,

@@ -9,6 +9,7 @@
 
 #include "backends/registry.h"
 #include "config.h"
+#include "vmedia/evloop.h"
 
 #define DEFAULT_MAX_GUESTS 64u
 
@@ -133,6 +134,36 @@ static bool parse_size(const char *s, uint64_t max, uint64_t *out)
 	return true;
 }
 
+/*
+ * Make the backend once and drop it, so a device that cannot work (a
+ * camera that is not plugged in, a bad argument) stops vmediad with one
+ * line now rather than failing each guest that connects later.
+ */
+static int check_backend(const char *spec)
+{
+	const struct vmedia_backend_class *cls;
+	struct vmedia_identity id;
+	struct evloop *loop;
+	const char *args;
+	char msg[256] = "";
+	void *dev = NULL;
+	int ret;
+
+	cls = backend_lookup(spec, &args);
+	loop = cls ? evloop_create() : NULL;
+	if (!loop)
+		return 0; /* unknown names are reported by the caller */
+	ret = cls->create(args, loop, &dev, &id, msg, sizeof(msg));
+	if (ret == 0)
+		cls->destroy(dev);
+	evloop_destroy(loop);
+	if (ret == 0)
+		return 0;
+	fprintf(stderr, "vmediad: --device '%s': %s\n", spec,
+		msg[0] ? msg : strerror(-ret));
+	return -1;
+}
+
 static int add_device(struct options *o, const char *spec)
 {
 	const char *args;
@@ -151,6 +182,8 @@ static int add_device(struct options *o, const char *spec)
 			spec, known);
 		return -1;
 	}
+	if (check_backend(spec) < 0)
+		return -1;
 	o->testbus.device[o->testbus.num_devices++].backend = spec;
 	return 0;
 }

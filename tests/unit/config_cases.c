@@ -127,11 +127,11 @@ const struct err_case config_err_cases[] = {
 	  "test.conf:2: test-socket: the path is 108 bytes long; a Unix "
 	  "socket path has at most 107" },
 	{ "unknown backend", DEV "backend = vcm\n",
-	  "test.conf:3: unknown backend 'vcm' (known: vcam)" },
+	  "test.conf:3: unknown backend 'vcm' (known: vcam,v4l2)" },
 	{ "unknown backend with arguments", DEV "backend = vcm:mplane\n",
-	  "test.conf:3: unknown backend 'vcm' (known: vcam)" },
+	  "test.conf:3: unknown backend 'vcm' (known: vcam,v4l2)" },
 	{ "backend without a name", DEV "backend = :mplane\n",
-	  "test.conf:3: unknown backend '' (known: vcam)" },
+	  "test.conf:3: unknown backend '' (known: vcam,v4l2)" },
 	{ "both domain and domid", DEV "domid = 3\n",
 	  "test.conf:3: [device \"d\"] has both domain and domid (the other "
 	  "at line 2); give one of them" },
@@ -149,10 +149,10 @@ const struct err_case config_err_cases[] = {
 	  "']' and '\\' are not allowed" },
 	{ "rule without a backend", "[device \"d\"]\ndomid = 4\n\n[limits]\n",
 	  "test.conf:1: [device \"d\"] has no backend; add backend = "
-	  "NAME[:ARGS] (known: vcam)" },
+	  "NAME[:ARGS] (known: vcam,v4l2)" },
 	{ "rule without a backend at the end", "[daemon]\n" DEV,
 	  "test.conf:2: [device \"d\"] has no backend; add backend = "
-	  "NAME[:ARGS] (known: vcam)" },
+	  "NAME[:ARGS] (known: vcam,v4l2)" },
 	{ "rule without a domain", "[device \"d\"]\nbackend = vcam\n",
 	  "test.conf:1: [device \"d\"] has no domain or domid; add domain = "
 	  "NAME, domid = N or domain = *" },
