@@ -46,7 +46,7 @@ struct gmem_xen {
 	struct xen_fmem *fmem;
 	struct xen_gnttab *gnttab;
 	unsigned domid;
-	unsigned cache_pages, max_pages, max_grants;
+	unsigned cache_pages, max_pages, max_grants, max_maps;
 	struct gx_entry *hash[HASH_BUCKETS];
 	struct gx_list lru;  /* idle, most recent first */
 	struct gx_list busy; /* held by somebody */
@@ -116,6 +116,7 @@ static void foreign_unmap(struct gmem_xen *gx, struct gx_entry *e)
 			"cannot unmap guest frames %#llx+%u: %s",
 			(unsigned long long)e->gfn, e->pages, strerror(-r));
 	gx->st.mapped_pages -= e->pages;
+	gx->st.maps--;
 	free(e);
 }
 
@@ -136,12 +137,21 @@ static void trim_to(struct gmem_xen *gx, uint64_t idle_max)
 		evict(gx, gx->lru.tail);
 }
 
-/* Room for `pages` more mapped frames, evicting idle ones if needed. */
+static bool room_for(const struct gmem_xen *gx, uint64_t pages)
+{
+	return gx->st.mapped_pages + pages <= gx->max_pages &&
+	       gx->st.maps < gx->max_maps;
+}
+
+/*
+ * Room for one more mapping of `pages` frames, evicting idle ones if
+ * needed (grants have no idle ones: pages = 0 checks the count only).
+ */
 static int make_room(struct gmem_xen *gx, uint64_t pages)
 {
-	while (gx->st.mapped_pages + pages > gx->max_pages && gx->lru.tail)
+	while (!room_for(gx, pages) && gx->lru.tail)
 		evict(gx, gx->lru.tail);
-	return gx->st.mapped_pages + pages <= gx->max_pages ? 0 : -ENOMEM;
+	return room_for(gx, pages) ? 0 : -ENOMEM;
 }
 
 /* Map frames first..first+pages-1; every frame must be the guest's. */
@@ -211,6 +221,7 @@ static struct gx_entry *foreign_new(struct gmem_xen *gx, uint64_t first,
 	e->hnext = gx->hash[hash_of(first)];
 	gx->hash[hash_of(first)] = e;
 	gx->st.mapped_pages += pages;
+	gx->st.maps++;
 	gx->st.misses++;
 	return e;
 }
@@ -266,7 +277,7 @@ static int grant_map(struct gmem_xen *gx, uint64_t addr, size_t len,
 	/* Consecutive refs gref..gref+pages-1 must all be grant refs. */
 	if (gref > GMEM_XEN_MAX_GREF || pages - 1 > GMEM_XEN_MAX_GREF - gref)
 		return -EFAULT;
-	if (gx->st.grant_pages + pages > gx->max_grants)
+	if (gx->st.grant_pages + pages > gx->max_grants || make_room(gx, 0) < 0)
 		return -ENOMEM;
 	e = calloc(1, sizeof(*e));
 	if (pages > STACK_FRAMES)
@@ -292,6 +303,7 @@ static int grant_map(struct gmem_xen *gx, uint64_t addr, size_t len,
 	};
 	list_push(&gx->busy, e);
 	gx->st.grant_pages += pages;
+	gx->st.maps++;
 	out->ptr = (uint8_t *)p + off;
 	out->len = len;
 	out->priv = e;
@@ -306,6 +318,7 @@ static void grant_unmap(struct gmem_xen *gx, struct gx_entry *e)
 		vm_warn((int)gx->domid, "cannot unmap %u granted pages: %s",
 			e->pages, strerror(-r));
 	gx->st.grant_pages -= e->pages;
+	gx->st.maps--;
 	free(e);
 }
 
@@ -362,6 +375,7 @@ struct gmem_xen *gmem_xen_create(const struct gmem_xen_params *p)
 		p->max_pages ? p->max_pages : GMEM_XEN_DEFAULT_MAX_PAGES;
 	gx->max_grants =
 		p->max_grants ? p->max_grants : GMEM_XEN_DEFAULT_MAX_GRANTS;
+	gx->max_maps = p->max_maps ? p->max_maps : GMEM_XEN_DEFAULT_MAX_MAPS;
 	/* The idle cache can never be larger than what may be mapped. */
 	if (gx->cache_pages > gx->max_pages)
 		gx->cache_pages = gx->max_pages;

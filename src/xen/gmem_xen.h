@@ -29,6 +29,12 @@
 #define GMEM_XEN_DEFAULT_CACHE_PAGES 1024u   /* 4 MiB kept idle */
 #define GMEM_XEN_DEFAULT_MAX_PAGES   262144u /* 1 GiB mapped at once */
 #define GMEM_XEN_DEFAULT_MAX_GRANTS  4096u   /* 16 MiB of grants */
+/*
+ * Every mapping is a VMA of vmediad's, and a process has at most
+ * vm.max_map_count (65530) of them for all guests together: a guest whose
+ * USERPTR buffers scatter over single pages must not use them all up.
+ */
+#define GMEM_XEN_DEFAULT_MAX_MAPS 4096u
 
 struct gmem_xen_params {
 	const struct xen_ops *ops;
@@ -38,12 +44,14 @@ struct gmem_xen_params {
 	unsigned cache_pages; /* idle foreign pages kept mapped */
 	unsigned max_pages;   /* foreign pages mapped at once, in use or not */
 	unsigned max_grants;  /* grant pages mapped at once */
+	unsigned max_maps;    /* mappings (foreign and grant) at once */
 };
 
 struct gmem_xen_stats {
 	uint64_t mapped_pages; /* foreign pages mapped now */
 	uint64_t idle_pages;   /* of which nobody uses (the cache) */
 	uint64_t grant_pages;  /* grant pages mapped now */
+	uint64_t maps;	       /* mappings now, foreign and grant */
 	uint64_t hits, misses, evictions, invalidations;
 };
 

@@ -25,13 +25,14 @@ struct env {
 	const struct gmem *mem;
 };
 
-static void env_up(struct env *e, unsigned cache, unsigned max, unsigned grants,
-		   bool with_gnttab)
+static void env_up_maps(struct env *e, unsigned cache, unsigned max,
+			unsigned grants, bool with_gnttab, unsigned maps)
 {
 	struct gmem_xen_params p = { .domid = DOM,
 				     .cache_pages = cache,
 				     .max_pages = max,
-				     .max_grants = grants };
+				     .max_grants = grants,
+				     .max_maps = maps };
 
 	fake_xen_init();
 	TAP_EQ(fake_xen_domain_create(DOM, "g", 1, PAGES), 0);
@@ -43,6 +44,12 @@ static void env_up(struct env *e, unsigned cache, unsigned max, unsigned grants,
 	p.gnttab = e->gt;
 	e->gx = gmem_xen_create(&p);
 	e->mem = gmem_xen_gmem(e->gx);
+}
+
+static void env_up(struct env *e, unsigned cache, unsigned max, unsigned grants,
+		   bool with_gnttab)
+{
+	env_up_maps(e, cache, max, grants, with_gnttab, 0);
 }
 
 static void env_down(struct env *e)
@@ -178,6 +185,43 @@ static void test_cache_bound(void)
 	for (unsigned i = 1; i < 8; i++)
 		gmem_unmap(e.mem, &held[i]);
 	TAP_CHECK(fpages() <= 4, "idle cache above bound: %u", fpages());
+	env_down(&e);
+}
+
+static uint64_t grant_addr(uint32_t ref, unsigned off);
+
+/*
+ * The mapping count is bounded apart from pages: single-page ranges
+ * scattered over guest RAM would otherwise use up vmediad's VMAs
+ * (vm.max_map_count), which every guest shares.
+ */
+static void test_map_count(void)
+{
+	struct env e;
+	struct gmem_map held[4], m = { 0 };
+	struct gmem_xen_stats st;
+
+	env_up_maps(&e, 64, 1024, 64, true, 4);
+	TAP_EQ(fake_xen_grant(DOM, 30, FAKE_XEN_RAM_GFN + 60, false), 0);
+	for (unsigned i = 0; i < 4; i++)
+		TAP_EQ(gmem_map(e.mem, RAM + 2 * i * XEN_PAGE_SIZE, 8,
+				GMEM_WRITE, &held[i]),
+		       0);
+	gmem_xen_get_stats(e.gx, &st);
+	TAP_EQ(st.maps, 4);
+	/* Pages to spare, but no mapping left: foreign and grant refused. */
+	TAP_EQ(gmem_map(e.mem, RAM + 40 * XEN_PAGE_SIZE, 8, GMEM_READ, &m),
+	       -ENOMEM);
+	TAP_EQ(gmem_map(e.mem, grant_addr(30, 0), 8, GMEM_WRITE, &m), -ENOMEM);
+	/* An idle one is evicted to make room. */
+	gmem_unmap(e.mem, &held[0]);
+	TAP_EQ(gmem_map(e.mem, grant_addr(30, 0), 8, GMEM_WRITE, &m), 0);
+	gmem_xen_get_stats(e.gx, &st);
+	TAP_EQ(st.maps, 4);
+	TAP_EQ(st.evictions, 1);
+	gmem_unmap(e.mem, &m);
+	for (unsigned i = 1; i < 4; i++)
+		gmem_unmap(e.mem, &held[i]);
 	env_down(&e);
 }
 
@@ -415,6 +459,8 @@ int main(void)
 	tap_run("foreign: device-readable mapped read-only, writes remap",
 		test_readonly_upgrade);
 	tap_run("map cache: idle and total bounds respected", test_cache_bound);
+	tap_run("mappings bounded in number, idle ones evicted first",
+		test_map_count);
 	tap_run("INVALIDATE drops the map cache, keeps ranges in use",
 		test_invalidate);
 	tap_run("grant: bit 63, consecutive grefs, read-only for readable",
