@@ -80,5 +80,27 @@ else
 	tail -n 20 "$B/cross-arm64.log"
 fi
 
+# vm_stage NAME LOG COMMAND...: a stage that boots a VM and ends with its
+# own "N passed, N failed" line; its totals join ours.
+vm_stage() {
+	local name=$1 log=$2 p f
+	shift 2
+	"$@" >"$log" 2>&1 || status=1
+	read -r p f < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ {p = $1; f = $3}
+		END {print p + 0, f + 0}' "$log")
+	if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+		f=1 # no totals: it did not get to run its checks
+		status=1
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	grep -E '^(not ok|#)' "$log" | tail -n 40
+	echo "$name: $p passed, $f failed"
+	[ "$f" = 0 ] || tail -n 30 "$log"
+}
+
+echo "== the V4L2 proxy on the kernel's vivid driver (x86 VM under QEMU)"
+vm_stage vivid "$B/vivid.log" "$VMEDIA_SRC/tests/vivid/run.sh" "$B"
+
 echo "$pass passed, $fail failed"
 exit $status

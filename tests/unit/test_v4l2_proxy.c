@@ -98,6 +98,9 @@ static void test_formats(void)
 	calls = fake_v4l2_calls_total();
 	f.type = V4L2_BUF_TYPE_VIDEO_OVERLAY;
 	TAP_EQ(r.io->try_fmt(s.priv, &f), -EINVAL);
+	/* ... and with the overlay capability stripped, so are its formats. */
+	d = (struct v4l2_fmtdesc){ .type = V4L2_BUF_TYPE_VIDEO_OVERLAY };
+	TAP_EQ(r.io->enum_fmt(s.priv, &d), -EINVAL);
 	TAP_EQ(fake_v4l2_calls_total(), calls);
 	/* No read(): no read buffers announced. */
 	TAP_EQ(r.io->g_parm(s.priv, &p), 0);

@@ -33,7 +33,14 @@ static bool fmt_type_ok(uint32_t type)
 		return vp_ioctl(priv, VIDIOC_##REQ, f);         \
 	}
 
-VP_FWD(enum_fmt, ENUM_FMT, struct v4l2_fmtdesc)
+/* The overlay capabilities are stripped: so are their formats. */
+static int vp_enum_fmt(void *priv, struct v4l2_fmtdesc *f)
+{
+	if (!fmt_type_ok(f->type))
+		return -EINVAL;
+	return vp_ioctl(priv, VIDIOC_ENUM_FMT, f);
+}
+
 VP_FMT(g_fmt, G_FMT)
 VP_FMT(s_fmt, S_FMT)
 VP_FMT(try_fmt, TRY_FMT)
