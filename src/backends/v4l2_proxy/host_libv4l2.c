@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libv4l2.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <linux/videodev2.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +16,42 @@
 #include <unistd.h>
 
 #include "backends/v4l2_proxy/v4l2_host.h"
+
+/*
+ * libv4l2 tracks at most this many fds per process (V4L2_MAX_DEVICES in
+ * its source) and prints an error for every one past it. The fds it
+ * tracks are counted here, so that the rest go direct without the noise.
+ */
+#define LIBV4L2_MAX_FDS 16
+
+static pthread_mutex_t tracked_lock = PTHREAD_MUTEX_INITIALIZER;
+static int tracked[LIBV4L2_MAX_FDS] = { -1, -1, -1, -1, -1, -1, -1, -1,
+					-1, -1, -1, -1, -1, -1, -1, -1 };
+
+/* A free slot for fd, or false when libv4l2 is full. */
+static bool track(int fd)
+{
+	bool ok = false;
+
+	pthread_mutex_lock(&tracked_lock);
+	for (unsigned i = 0; i < LIBV4L2_MAX_FDS && !ok; i++) {
+		if (tracked[i] < 0) {
+			tracked[i] = fd;
+			ok = true;
+		}
+	}
+	pthread_mutex_unlock(&tracked_lock);
+	return ok;
+}
+
+static void untrack(int fd)
+{
+	pthread_mutex_lock(&tracked_lock);
+	for (unsigned i = 0; i < LIBV4L2_MAX_FDS; i++)
+		if (tracked[i] == fd)
+			tracked[i] = -1;
+	pthread_mutex_unlock(&tracked_lock);
+}
 
 static int host_open(const char *path)
 {
@@ -36,12 +74,17 @@ static int host_open(const char *path)
 	 * fd it does not track goes straight to the kernel in every v4l2_*
 	 * call, which with conversion off differs only in plugins: use it.
 	 */
+	if (!track(fd))
+		return fd;
 	lfd = v4l2_fd_open(fd, V4L2_DISABLE_CONVERSION);
+	if (lfd < 0)
+		untrack(fd);
 	return lfd < 0 ? fd : lfd;
 }
 
 static void host_close(int fd)
 {
+	untrack(fd);
 	(void)v4l2_close(fd);
 }
 
