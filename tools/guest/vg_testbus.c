@@ -131,38 +131,35 @@ static int tb_mmio_write(struct vg_transport *t, uint64_t addr, unsigned size,
 	return r;
 }
 
-static int tb_irq_wait(struct vg_transport *t, unsigned dev, int timeout_ms)
+int vg_eventfd_take(int fd, int timeout_ms)
 {
-	struct vg_testbus *tb = (struct vg_testbus *)t;
-	struct pollfd pfd;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	uint64_t count;
 	int n;
 
-	if (dev >= t->num_devices)
-		return -EINVAL;
-	pfd = (struct pollfd){ .fd = tb->irq_fd[dev], .events = POLLIN };
 	do {
 		n = poll(&pfd, 1, timeout_ms);
 	} while (n < 0 && errno == EINTR);
 	if (n <= 0)
 		return n < 0 ? -errno : 0;
 	/* The eventfd is non-blocking; another thread may have taken it. */
-	if (read(tb->irq_fd[dev], &count, sizeof(count)) != sizeof(count))
+	if (read(fd, &count, sizeof(count)) != sizeof(count))
 		return errno == EAGAIN ? 0 : -errno;
 	return 1;
 }
 
-static void *tb_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
+static int tb_irq_wait(struct vg_transport *t, unsigned dev, int timeout_ms)
 {
 	struct vg_testbus *tb = (struct vg_testbus *)t;
-	uint64_t off;
 
-	if (gpa < t->ram_base)
-		return NULL;
-	off = gpa - t->ram_base;
-	if (off > t->ram_size || len > t->ram_size - off)
-		return NULL;
-	return tb->ram + off;
+	if (dev >= t->num_devices)
+		return -EINVAL;
+	return vg_eventfd_take(tb->irq_fd[dev], timeout_ms);
+}
+
+static void *tb_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
+{
+	return vg_ram_slice(t, ((struct vg_testbus *)t)->ram, gpa, len);
 }
 
 /* Scattered RAM: pages swapped in pairs, so no two neighbours stay. */

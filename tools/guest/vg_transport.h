@@ -104,6 +104,27 @@ static inline void *vg_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
 	return t->ops->ram_ptr(t, gpa, len);
 }
 
+/*
+ * For transports whose RAM is one host mapping at ram (ram_ptr): the host
+ * view of [gpa, gpa + len), or NULL outside the RAM.
+ */
+static inline void *vg_ram_slice(const struct vg_transport *t, uint8_t *ram,
+				 uint64_t gpa, size_t len)
+{
+	uint64_t off = gpa - t->ram_base;
+
+	if (gpa < t->ram_base || off > t->ram_size || len > t->ram_size - off)
+		return NULL;
+	return ram + off;
+}
+
+/*
+ * For transports whose interrupt is an eventfd (irq_wait): wait up to
+ * timeout_ms for it and consume it. 1, 0 (none, or another thread took
+ * it) or a negative errno.
+ */
+int vg_eventfd_take(int fd, int timeout_ms);
+
 /* True when device addresses are contiguous only within a page. */
 static inline bool vg_dma_paged(const struct vg_transport *t)
 {

@@ -112,14 +112,7 @@ static int xg_irq_wait_op(struct vg_transport *t, unsigned dev, int timeout_ms)
 
 static void *xg_ram_ptr(struct vg_transport *t, uint64_t gpa, size_t len)
 {
-	uint64_t off;
-
-	if (gpa < t->ram_base)
-		return NULL;
-	off = gpa - t->ram_base;
-	if (off > t->ram_size || len > t->ram_size - off)
-		return NULL;
-	return xg_of(t)->ram.base + off;
+	return vg_ram_slice(t, xg_of(t)->ram.base, gpa, len);
 }
 
 static uint64_t xg_dma_addr(struct vg_transport *t, uint64_t gpa)

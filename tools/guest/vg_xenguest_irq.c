@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <linux/virtio_mmio.h>
-#include <poll.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -162,21 +161,7 @@ void xg_irq_stop(struct vg_xenguest *g)
 
 int xg_irq_wait(struct vg_xenguest *g, unsigned dev, int timeout_ms)
 {
-	struct pollfd pfd;
-	uint64_t count;
-	int r;
-
 	if (dev >= g->t.num_devices)
 		return -EINVAL;
-	pfd = (struct pollfd){ .fd = g->dev[dev].irq_fd, .events = POLLIN };
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return -errno;
-	if (r == 0)
-		return 0;
-	if (read(g->dev[dev].irq_fd, &count, sizeof(count)) != sizeof(count))
-		return 0; /* someone else consumed it */
-	return 1;
+	return vg_eventfd_take(g->dev[dev].irq_fd, timeout_ms);
 }
