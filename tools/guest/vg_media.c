@@ -217,6 +217,10 @@ static int put_sg(struct vg_media *m, const struct vg_media_sg *sg,
 		size_t room = seg ? step - (size_t)(gpa % step) : step;
 		size_t len = sg->len - done < room ? sg->len - done : room;
 
+		/* Device-contiguous pages go in one entry. */
+		if (vg_dma_paged(t))
+			len = vg_dma_run(t, gpa, sg->len - done, &e.start);
+
 		if (*sg_off + sizeof(e) > SG_OFF + SG_MAX)
 			return -E2BIG;
 		e.len = (uint32_t)len;

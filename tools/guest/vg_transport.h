@@ -136,6 +136,27 @@ static inline uint64_t vg_dma(struct vg_transport *t, uint64_t gpa)
 	return t->ops->dma_addr ? t->ops->dma_addr(t, gpa) : gpa;
 }
 
+/*
+ * The device address of gpa and how many of the len bytes from there are
+ * contiguous for the device: pages whose device addresses follow each
+ * other (consecutive frames, consecutive grant refs) make one run, so
+ * the device maps them at once.
+ */
+static inline size_t vg_dma_run(struct vg_transport *t, uint64_t gpa,
+				size_t len, uint64_t *addr)
+{
+	const uint64_t page = 4096;
+	size_t run;
+
+	*addr = vg_dma(t, gpa);
+	if (!vg_dma_paged(t))
+		return len;
+	run = (size_t)(page - gpa % page);
+	while (run < len && vg_dma(t, gpa + run) == *addr + run)
+		run += (size_t)page;
+	return run < len ? run : len;
+}
+
 static inline void vg_transport_close(struct vg_transport *t)
 {
 	if (t)

@@ -201,7 +201,7 @@ static int add_indirect(struct vg_vring *vr, const struct vg_seg *segs,
 static int add_chain(struct vg_vring *vr, const struct vg_seg *segs, unsigned n,
 		     unsigned flags, void *token);
 
-/* Device-side pieces of one segment: one per page it touches. */
+/* Device-side pieces of one segment: at most one per page it touches. */
 static unsigned pages_of(const struct vg_seg *s)
 {
 	uint64_t first = s->gpa / VG_PAGE_SIZE;
@@ -213,7 +213,7 @@ static unsigned pages_of(const struct vg_seg *s)
 /*
  * The chain as the device must see it: on a transport whose device
  * addresses are contiguous only within a page, each segment becomes one
- * piece per page, each with its own device address (as a scatterlist of
+ * piece per run of device-contiguous pages (as a scatterlist of
  * non-contiguous pages becomes several descriptors). *out is segs itself
  * or a new array the caller frees; NULL on -ENOMEM.
  */
@@ -235,14 +235,13 @@ static struct vg_seg *device_chain(struct vg_vring *vr,
 		uint64_t gpa = segs[i].gpa, end = gpa + segs[i].len;
 
 		do {
-			uint64_t stop = (gpa / VG_PAGE_SIZE + 1) * VG_PAGE_SIZE;
+			uint64_t addr;
+			size_t run =
+				vg_dma_run(t, gpa, (size_t)(end - gpa), &addr);
 
-			if (stop > end)
-				stop = end;
-			x[k++] = (struct vg_seg){ vg_dma(t, gpa),
-						  (uint32_t)(stop - gpa),
+			x[k++] = (struct vg_seg){ addr, (uint32_t)run,
 						  segs[i].writable };
-			gpa = stop;
+			gpa += run;
 		} while (gpa < end);
 	}
 	*n = k;
