@@ -143,10 +143,68 @@ static void unmap_devices(struct vg_xenguest *g)
 	}
 }
 
+/*
+ * Devices must let go of this process's pages before the kernel reuses
+ * them: unlike a kernel driver, this one dies with its process, and a
+ * device still streaming would write frames into somebody else's memory.
+ * A reset (status 0, read back as 0) makes vmediad drop every session,
+ * ring and buffer first. Nothing can do this after SIGKILL.
+ */
+static void reset_devices(struct vg_xenguest *g)
+{
+	for (unsigned i = 0; i < g->t.num_devices; i++) {
+		volatile uint32_t *status =
+			(volatile uint32_t *)(g->dev[i].regs +
+					      VIRTIO_MMIO_STATUS);
+
+		*status = 0;
+		for (unsigned tries = 0; *status && tries < 1000; tries++)
+			usleep(1000);
+	}
+}
+
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vg_xenguest *live;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+
+/* exit() without closing the transport (a program that just returns). */
+static void reset_at_exit(void)
+{
+	pthread_mutex_lock(&live_lock);
+	for (struct vg_xenguest *g = live; g; g = g->next)
+		if (g->owner == getpid()) /* not a forked child's to reset */
+			reset_devices(g);
+	pthread_mutex_unlock(&live_lock);
+}
+
+static void register_exit(void)
+{
+	atexit(reset_at_exit);
+}
+
+static void track_live(struct vg_xenguest *g, bool on)
+{
+	pthread_mutex_lock(&live_lock);
+	if (on) {
+		g->next = live;
+		live = g;
+	} else {
+		for (struct vg_xenguest **pp = &live; *pp; pp = &(*pp)->next)
+			if (*pp == g) {
+				*pp = g->next;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&live_lock);
+}
+
 static void xg_close(struct vg_transport *t)
 {
 	struct vg_xenguest *g = xg_of(t);
 
+	track_live(g, false);
+	if (g->owner == getpid())
+		reset_devices(g);
 	xg_irq_stop(g);
 	unmap_devices(g);
 	xg_ram_close(&g->ram);
@@ -297,6 +355,9 @@ int vg_xenguest_connect(const struct vg_xenguest_opts *o,
 		xg_close(&g->t);
 		return r;
 	}
+	g->owner = getpid();
+	pthread_once(&exit_once, register_exit);
+	track_live(g, true);
 	*out = &g->t;
 	return 0;
 }

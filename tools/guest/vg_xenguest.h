@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "vg_transport.h"
 
@@ -70,6 +71,8 @@ struct vg_xenguest {
 	pthread_t watcher;
 	bool watching;
 	volatile bool stop;
+	pid_t owner;		  /* the process whose pages these are */
+	struct vg_xenguest *next; /* live transports (reset at exit) */
 };
 
 /* Start and stop the used-ring watcher (the emulated interrupts). */
