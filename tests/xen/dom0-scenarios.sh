@@ -122,6 +122,7 @@ EOF
 	fi
 	wait $apid || true
 	DOMID=$(xl domid "$name")
+	MEM0=$(guest_mem "$name")
 	b=$XSB/virtio_disk/$DOMID/51712
 	# libxl wrote the disk's window in decimal; 4.18 writes base in hex.
 	BASE=$(printf '0x%x' "$(xenstore-read $b/base)")
@@ -153,7 +154,25 @@ EOF
 		return 1
 	fi
 	RUN_S=$(since "$t")
+	MEM1=$(guest_mem "$name")
 	return 0
+}
+
+# guest_mem NAME: "pages KiB/limit KiB" of the domain as Xen counts them
+# (xentop: tot_pages and max_pages). MMAP buffers raise both while they
+# exist; once the domU's programs exited they must be back.
+guest_mem() {
+	xentop -b -i 1 2>/dev/null | awk -v n="$1" '$1 == n {print $5 "/" $7}'
+}
+
+# check_mem LABEL: the guest's memory accounting is back to where it was
+# before its driver started (issue #9).
+check_mem() {
+	if [ -n "$MEM0" ] && [ "$MEM0" = "$MEM1" ]; then
+		ok "$1: the guest's memory accounting is back where it started after MMAP streaming (tot/max KiB $MEM0 -> $MEM1)"
+	else
+		nok "$1: the guest's memory accounting did not come back (tot/max KiB '$MEM0' -> '$MEM1')"
+	fi
 }
 
 # guest_regs NAME: scenario a's checks on what the domU read.
@@ -286,6 +305,7 @@ scenario() { # NAME GRANTS LABEL
 		check $st "$label: vmediad's log shows it serving dom$DOMID: $(grep "dom$DOMID: device 0: connected" "$VLOG" | head -n 1)"
 		guest_regs "$name"
 		guest_results "$name" "$label"
+		check_mem "$label"
 		# The domU's console, for the record.
 		tr -d '\r' <"$GLOG" | grep -a '^VMT' | sed "s/^/$name| /"
 		note "$label: the domU ran its tests in ${RUN_S} s"
@@ -319,7 +339,7 @@ fi
 # Alternating foreign mapping and grants; vmediad's fds and RSS sampled
 # after each destroy, once vmediad wrote state 6 (its guest thread is
 # joined and everything of the guest unmapped by then).
-fds_list="" rss_list="" cyc_list="" cyc_fail=0 died=0
+fds_list="" rss_list="" cyc_list="" mem_list="" cyc_fail=0 died=0
 for ((c = 1; c <= CYCLES; c++)); do
 	t=$(now)
 	name=$(printf 'vmt-c%02d' "$c")
@@ -329,6 +349,11 @@ for ((c = 1; c <= CYCLES; c++)); do
 	if [ $up = 1 ]; then
 		bad=$(tr -d '\r' <"$GLOG" | grep -c '^VMT: not ok' || true)
 		reg=$(tr -d '\r' <"$GLOG" | sed -n 's/^VMT: REG magic=\([^ ]*\).*/\1/p')
+		if [ -z "$MEM0" ] || [ "$MEM0" != "$MEM1" ]; then
+			bad=$((bad + 1))
+			echo "cycle $c: $name's memory accounting did not come back: tot/max KiB '$MEM0' -> '$MEM1'"
+		fi
+		mem_list="$mem_list $MEM1"
 		if [ "$bad" != 0 ] || [ "$reg" != 0x74726976 ]; then
 			cyc_fail=$((cyc_fail + 1))
 			guest_results "$name" "cycle $c"
@@ -355,8 +380,9 @@ done
 note "time: cycles (s):$cyc_list"
 note "vmediad fds after each cycle:$fds_list"
 note "vmediad RSS (KiB) after each cycle:$rss_list"
+note "guests' tot/max KiB after their MMAP streaming (= before it):$mem_list"
 [ "$CYCLES" = 0 ] ||
-	check $cyc_fail "$CYCLES create/stream/destroy cycles (foreign mapping and grants in turn; $died guests died without state 5), each served, streamed and torn down: $cyc_fail failures"
+	check $cyc_fail "$CYCLES create/stream/destroy cycles (foreign mapping and grants in turn; $died guests died without state 5), each served, streamed (USERPTR and MMAP, the guest's memory accounting back after MMAP) and torn down: $cyc_fail failures"
 # fds: every guest's files are closed at its teardown, so the count after
 # each cycle must equal the count after the first.
 read -r -a fa <<<"$fds_list"

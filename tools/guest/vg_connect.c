@@ -43,10 +43,25 @@ static int connect_devmem(const struct vg_where *w, struct vg_transport **out,
 	return vg_xenguest_connect(&o, out, msg, msg_len);
 }
 
-int vg_connect(const struct vg_where *w, struct vg_transport **out, char *msg,
+/*
+ * VMEDIA_GUEST_RAM_MB, when set, sizes every tool's driver RAM: inside a
+ * small Xen guest the tools' defaults would lock more than it has.
+ */
+static uint64_t ram_size(const struct vg_where *w)
+{
+	const char *v = getenv("VMEDIA_GUEST_RAM_MB");
+	unsigned long mb = v ? strtoul(v, NULL, 10) : 0;
+
+	return mb && mb <= 16384 ? (uint64_t)mb << 20 : w->ram_size;
+}
+
+int vg_connect(const struct vg_where *cw, struct vg_transport **out, char *msg,
 	       size_t msg_len)
 {
+	struct vg_where where = *cw, *w = &where;
 	int r;
+
+	w->ram_size = ram_size(cw);
 
 	if (w->devmem && *w->devmem)
 		return connect_devmem(w, out, msg, msg_len);

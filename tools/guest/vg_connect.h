@@ -28,8 +28,9 @@ struct vg_where {
 void vg_where_from_env(struct vg_where *w);
 
 /*
- * Connect as w says (devmem wins over socket). 0 with *out, or a negative
- * errno with one line in msg saying what failed and what to check.
+ * Connect as w says (devmem wins over socket; VMEDIA_GUEST_RAM_MB, when
+ * set, overrides ram_size). 0 with *out, or a negative errno with one
+ * line in msg saying what failed and what to check.
  */
 int vg_connect(const struct vg_where *w, struct vg_transport **out, char *msg,
 	       size_t msg_len);
