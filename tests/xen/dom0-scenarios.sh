@@ -158,11 +158,13 @@ EOF
 	return 0
 }
 
-# guest_mem NAME: "pages KiB/limit KiB" of the domain as Xen counts them
-# (xentop: tot_pages and max_pages). MMAP buffers raise both while they
-# exist; once the domU's programs exited they must be back.
+# guest_mem NAME: "tot/max KiB" of the domain as Xen counts them (xentop:
+# tot_pages and max_pages; it cuts names to 10 characters). MMAP buffers
+# raise both while they exist; once the domU's programs exited they must
+# be back.
 guest_mem() {
-	xentop -b -i 1 2>/dev/null | awk -v n="$1" '$1 == n {print $5 "/" $7}'
+	xentop -b -i 1 2>/dev/null |
+		awk -v n="$(printf '%.10s' "$1")" '$1 == n {print $5 "/" $7}'
 }
 
 # check_mem LABEL: the guest's memory accounting is back to where it was
