@@ -87,8 +87,7 @@ static void create_window(struct xen_guest *xg, struct xg_dev *d,
 
 	if (!xg->shm_size || !xg->ctrl)
 		return;
-	/* Far past any guest's address space: no window (and no wrap-around).
-	 */
+	/* Past any guest's address space: refused, never wrapped. */
 	if (spec->devid >= (1ull << 40) / xg->shm_size)
 		p.base = 1ull << 40; /* refused below, with a message */
 	d->shm = xen_shm_window_create(&p, msg, sizeof(msg));
