@@ -140,7 +140,7 @@ env_words="VMEDIA_VIVID_BUILD=$build_dir,VMEDIA_VIVID_OUT=$out"
 [ -z "$backend" ] || env_words="$env_words,VMEDIA_VIVID_BACKEND=$backend"
 [ -z "${VMEDIA_VIVID_ONLY:-}" ] || env_words="$env_words,VMEDIA_VIVID_ONLY=${VMEDIA_VIVID_ONLY// /+}"
 append="console=ttyS0 panic=-1 loglevel=4 vmedia_test=$test_script vmedia_out=$out"
-append="$append vmedia_vivid=$vivid vmedia_env=$env_words vmedia_keep=$build_dir,$here,$(dirname "$test_script")"
+append="$append vmedia_vivid=$vivid vmedia_env=$env_words vmedia_keep=$VMEDIA_SRC,$build_dir,$(dirname "$test_script")"
 
 say "booting the VM (console: $console, timeout ${timeout_s} s)"
 t_boot=$(date +%s%N)
