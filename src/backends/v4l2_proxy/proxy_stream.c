@@ -272,3 +272,56 @@ void vp_on_host(void *ctx, uint32_t events)
 	}
 	vp_update_interest(s);
 }
+
+/* ---- DQBUF: capture data back to the guest ------------------------------ */
+
+size_t vp_plane_capacity(const struct vp_plane *p)
+{
+	return p->host_cap;
+}
+
+static size_t scatter(const struct vmedia_userptr *up, const uint8_t *src,
+		      size_t len)
+{
+	size_t done = 0;
+
+	if (len > up->len)
+		len = up->len;
+	for (unsigned i = 0; i < up->n && done < len; i++) {
+		size_t chunk = up->iov[i].iov_len;
+
+		if (!up->iov[i].iov_base)
+			break;
+		if (chunk > len - done)
+			chunk = len - done;
+		memcpy(up->iov[i].iov_base, src + done, chunk);
+		done += chunk;
+	}
+	return done;
+}
+
+void vp_copy_to_guest(struct vp_session *s, struct vp_queue *q,
+		      struct vp_buf *vb, const struct v4l2_buffer *hb,
+		      const struct v4l2_plane *hp)
+{
+	bool mp = vmedia_type_is_mplane(q->type);
+	unsigned n = mp ? hb->length : 1;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct vp_plane *p = &vb->p[i];
+		size_t used = mp ? hp[i].bytesused : hb->bytesused, done;
+
+		if (!p->copy || !used)
+			continue;
+		if (q->memory == V4L2_MEMORY_MMAP) {
+			done = used <= p->length ? used : p->length;
+			memcpy(p->shm, p->host_ptr, done);
+		} else if (p->up) {
+			done = scatter(p->up, p->host_ptr, used);
+		} else {
+			continue;
+		}
+		s->dev->stats.copies_to_guest++;
+		s->dev->stats.bytes_to_guest += done;
+	}
+}
